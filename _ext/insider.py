@@ -1,0 +1,131 @@
+"""The book's own Sphinx glue: what no maintained package does for us.
+
+* Mermaid ``pin:`` links: a diagram writes ``click N href "pin:envoy/source/x.cc#L10-L20"`` and the
+  build turns it into a link at the pinned ref from ``conf.PINS`` (Mermaid bodies are not
+  processed by Sphinx roles, so they need this).
+* Mermaid served by the site: copies the npm package's ES module and its chunks into the
+  build's ``_static/mermaid/``.
+* The language switch and ``hreflang`` alternates: each page links to its counterpart in the
+  other edition, both in a local build (``_build/html/en`` ↔ ``_build/html/zh_CN``) and on
+  Read the Docs (``/en/<version>/`` ↔ ``/zh-cn/<version>/``).
+* Chinese search: Sphinx 9.0's ``SearchChinese`` ends ``language_data.js`` with
+  ``window.Stemmer = ChineseStemmer;`` while shipping the English stemmer
+  (sphinx-doc/sphinx#14229). The subclass below names the stemmer it really ships.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+MERMAID_DIST = ROOT / "node_modules" / "mermaid" / "dist"
+PIN_LINK = re.compile(r"pin:([a-z]+)/([^\s\"'#]+)(#L\d+(?:-L\d+)?)?")
+UPSTREAM = re.compile(r"https://github\.com/(envoyproxy/envoy|istio/istio|istio/proxy|istio/ztunnel)/(?:blob|tree)/([^/\s\"']+)/")
+
+# Where each edition lives, relative to the site root, locally and on Read the Docs.
+LOCAL_DIR = {"en": "en", "zh_CN": "zh_CN"}
+RTD_DIR = {"en": "en", "zh_CN": "zh-cn"}
+HREFLANG = {"en": "en", "zh_CN": "zh-Hans"}
+
+
+# -- Mermaid ---------------------------------------------------------------------------------------
+def copy_mermaid(app: Sphinx) -> None:
+    """Put mermaid.esm.min.mjs and its chunk files into the build's _static/mermaid/."""
+    if app.builder.format != "html":
+        return
+    entry = MERMAID_DIST / "mermaid.esm.min.mjs"
+    chunks = MERMAID_DIST / "chunks" / "mermaid.esm.min"
+    if not entry.is_file() or not chunks.is_dir():
+        raise RuntimeError(
+            f"{entry} is missing: the site serves Mermaid itself. Run `npm ci` in {ROOT} "
+            "(`make html` does it for you)."
+        )
+    dest = Path(app.outdir) / "_static" / "mermaid"
+    (dest / "chunks" / "mermaid.esm.min").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(entry, dest / entry.name)
+    for f in chunks.glob("*.mjs"):  # the source maps are not needed by readers
+        target = dest / "chunks" / "mermaid.esm.min" / f.name
+        if not target.exists() or target.stat().st_size != f.stat().st_size:
+            shutil.copyfile(f, target)
+
+
+def resolve_pin_links(app: Sphinx, doctree: nodes.document) -> None:
+    """Turn ``pin:TREE/PATH#Lx-Ly`` in Mermaid bodies into links at the pinned ref."""
+    from sphinxcontrib.mermaid import mermaid
+
+    pins = app.config.insider_pins
+    for node in doctree.findall(mermaid):
+        code = node["code"]
+        base_line = node.line or 0
+
+        def replace(m: re.Match) -> str:
+            tree, path, anchor = m.group(1), m.group(2), m.group(3) or ""
+            if tree not in pins:
+                logger.warning("Mermaid link %r names no pinned tree (one of %s)", m.group(0),
+                               ", ".join(sorted(pins)), location=node, type="insider", subtype="pin")
+                return m.group(0)
+            repo, ref = pins[tree]
+            kind = "tree" if path.endswith("/") else "blob"
+            return f"https://github.com/{repo}/{kind}/{ref}/{path.rstrip('/')}{anchor}"
+
+        node["code"] = PIN_LINK.sub(replace, code)
+        for i, line in enumerate(code.splitlines()):
+            for m in UPSTREAM.finditer(line):
+                logger.warning(
+                    "Mermaid diagram links upstream code directly (%s...): write pin:TREE/PATH#Lx-Ly so "
+                    "the link is built from the pins in conf.py", m.group(0),
+                    location=(node.source or app.env.doc2path(app.env.docname), base_line + i + 1),
+                    type="insider", subtype="pin")
+
+
+# -- Language switch -------------------------------------------------------------------------------
+def language_links(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    lang = app.config.language or "en"
+    up = "../" * pagename.count("/")
+    on_rtd = bool(os.environ.get("READTHEDOCS"))
+    rtd_version = os.environ.get("READTHEDOCS_VERSION", "latest")
+    links = []
+    for code, label in app.config.insider_languages.items():
+        if on_rtd:
+            href = f"{up}../../{RTD_DIR[code]}/{rtd_version}/{pagename}.html"
+        else:
+            href = f"{up}../{LOCAL_DIR[code]}/{pagename}.html"
+        links.append({"code": code, "label": label, "href": href, "hreflang": HREFLANG[code],
+                      "current": code == lang})
+    context["insider_languages"] = links
+    context["insider_other_languages"] = [l for l in links if not l["current"]]
+    tags = "".join(
+        f'<link rel="alternate" hreflang="{l["hreflang"]}" href="{l["href"]}" />\n' for l in links
+    )
+    context["metatags"] = context.get("metatags", "") + tags
+
+
+# -- Chinese search --------------------------------------------------------------------------------
+def register_chinese_search(app: Sphinx) -> None:
+    from sphinx.search.zh import SearchChinese
+
+    class SearchChineseWithItsStemmer(SearchChinese):
+        # language_data.js assigns window.Stemmer = <language_name>Stemmer; the JS it ships
+        # is english-stemmer.js, which defines EnglishStemmer (Latin words are stemmed in English).
+        language_name = "English"
+
+    app.add_search_language(SearchChineseWithItsStemmer)
+
+
+def setup(app: Sphinx) -> dict:
+    app.add_config_value("insider_pins", {}, "env")
+    app.add_config_value("insider_languages", {}, "html")
+    app.connect("builder-inited", copy_mermaid)
+    app.connect("doctree-read", resolve_pin_links)
+    app.connect("html-page-context", language_links)
+    register_chinese_search(app)
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
+

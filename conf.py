@@ -1,0 +1,108 @@
+"""Sphinx configuration for *Istio & Envoy Insider*.
+
+The sources live in ``book/`` and this file sits at the repository root, so every build runs
+``sphinx-build -c . book OUTDIR`` (the Makefile and .readthedocs.yaml do).  The four pins are
+declared once, in ``PINS`` below; every link into upstream code is built from them by the roles
+and the Mermaid ``pin:`` links of ``_ext/insider.py``.
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "_ext"))
+
+# -- The pins: the upstream trees the book reads. Change a pin here and nowhere else. ----------
+PINS = {
+    # role name: (GitHub repository, ref that links use)
+    "istio": ("istio/istio", "1.30.3"),
+    "proxy": ("istio/proxy", "1.30.3"),
+    "ztunnel": ("istio/ztunnel", "1.30.3"),
+    "envoy": ("envoyproxy/envoy", "28cb0f71a90d38bfee14ea626165729428e6fb31"),
+}
+# The Envoy version string at the Envoy pin (its VERSION.txt), shown in the book's text.
+ENVOY_VERSION = "1.38.0-dev"
+insider_pins = PINS  # read by _ext/insider.py (Mermaid pin: links)
+
+# -- Project -------------------------------------------------------------------------------------
+project = "Istio & Envoy Insider"
+author = "the Istio & Envoy Insider contributors"
+copyright = "2026, the Istio & Envoy Insider contributors"
+version = release = "1.30"  # the Istio line the book reads
+repository_url = "https://github.com/istio-envoy-insider/istio-envoy-insider"
+
+extensions = [
+    "myst_parser",
+    "sphinx.ext.extlinks",
+    "sphinxcontrib.mermaid",
+    "sphinx_copybutton",
+    "insider",  # _ext/insider.py: pins, language switch, search fix
+]
+
+root_doc = "index"
+exclude_patterns = ["**/_*", "**/*.zh_CN.mmd"]
+templates_path = ["_templates"]
+html_static_path = ["_static"]
+
+# -- Languages -------------------------------------------------------------------------------------
+# Read the Docs names the Chinese project's language "zh-cn"; Sphinx calls it "zh_CN".
+# A command-line -D language=... (Read the Docs passes one too) wins over this default.
+_RTD_LANG = {"en": "en", "zh-cn": "zh_CN", "zh_cn": "zh_CN"}
+language = _RTD_LANG.get(os.environ.get("READTHEDOCS_LANGUAGE", "en").lower(), "en")
+LANGUAGES = {"en": "English", "zh_CN": "简体中文"}
+insider_languages = LANGUAGES  # the language switch
+locale_dirs = ["../locales/"]
+gettext_compact = False
+gettext_location = False
+gettext_uuid = False
+gettext_auto_build = True
+
+# -- MyST ------------------------------------------------------------------------------------------
+myst_enable_extensions = ["colon_fence", "deflist", "attrs_inline", "attrs_block"]
+myst_heading_anchors = 3
+myst_fence_as_directive = []  # ```mermaid and ```{mermaid} are both handled by sphinxcontrib-mermaid
+
+# -- Source links built from the pins -----------------------------------------------------------------
+# {envoy}`ConnectionImpl::onReadReady() <source/common/network/connection_impl.cc#L650-L690>`
+# {envoy-tree}`source/common/network <source/common/network>` for a folder.
+extlinks = {}
+for _name, (_repo, _ref) in PINS.items():
+    extlinks[_name] = (f"https://github.com/{_repo}/blob/{_ref}/%s", "%s")
+    extlinks[f"{_name}-tree"] = (f"https://github.com/{_repo}/tree/{_ref}/%s", "%s")
+extlinks_detect_hardcoded_links = True
+
+# -- Mermaid, served by the site itself (see _ext/insider.py for how the files get there) ----------
+mermaid_use_local = "mermaid/mermaid.esm.min.mjs"
+mermaid_init_config = {"startOnLoad": False, "securityLevel": "loose", "theme": "default"}
+mermaid_d3_zoom = False
+mermaid_fullscreen = False
+
+# -- HTML ------------------------------------------------------------------------------------------------
+html_theme = "sphinx_book_theme"
+html_title = "Istio & Envoy Insider"
+html_last_updated_fmt = None
+html_copy_source = False
+html_show_sourcelink = False
+html_theme_options = {
+    "repository_url": repository_url,
+    "repository_branch": "main",
+    "path_to_docs": "book",
+    "use_repository_button": True,
+    "use_edit_page_button": True,
+    "use_issues_button": True,
+    "use_download_button": False,
+    "home_page_in_toc": True,
+    "show_navbar_depth": 1,
+    "article_header_end": ["lang-switch.html", "article-header-buttons.html"],
+    "navigation_with_keys": False,
+}
+html_context = {"default_mode": "light"}
+html_css_files = ["insider.css"]
+
+# Chinese search: jieba segments the text; the project dictionary keeps the book's terms whole.
+html_search_options = {"dict": os.path.join(os.path.dirname(os.path.abspath(__file__)), "locales", "zh_CN", "search-dict.txt")}
+
+# -- Checks ------------------------------------------------------------------------------------------------
+nitpicky = True
+suppress_warnings = []
+copybutton_exclude = ".linenos, .gp, .go"
+copybutton_prompt_text = r"\$ "
+copybutton_prompt_is_regexp = True

@@ -1,0 +1,81 @@
+"""Shared fixtures: one build of both editions per test session, and broken copies of the book.
+
+Every check names the file and line of a contributor's mistake; the "broken copy" tests prove it
+by mutating a throw-away copy of the book and asserting on the message.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LANGS = ("en", "zh_CN")
+BUILD = ROOT / "_build" / "test"
+# What a copy of the project needs to build (node_modules is linked, not copied).
+PROJECT_FILES = ["conf.py", "_ext", "_templates", "_static", "book", "locales", "package.json"]
+
+
+@dataclass
+class BuildResult:
+    lang: str
+    outdir: Path
+    returncode: int
+    output: str
+
+    @property
+    def warnings(self) -> list[str]:
+        return [l for l in self.output.splitlines() if "WARNING" in l or "ERROR" in l]
+
+
+def sphinx_build(project: Path, lang: str, outdir: Path, builder: str = "html",
+                 extra: tuple[str, ...] = ()) -> BuildResult:
+    cmd = [sys.executable, "-m", "sphinx", "-c", str(project), "-b", builder,
+           "-d", str(outdir.parent / f".doctrees-{builder}-{lang}"), "-D", f"language={lang}",
+           "-W", "--keep-going", "-n", "-q", "-j", "auto", *extra, str(project / "book"), str(outdir)]
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    env.pop("READTHEDOCS", None)
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=project)
+    return BuildResult(lang, outdir, p.returncode, p.stdout + p.stderr)
+
+
+@pytest.fixture(scope="session")
+def builds() -> dict[str, BuildResult]:
+    """Both editions, built once per session into _build/test/html/{en,zh_CN}."""
+    out = {}
+    shutil.rmtree(BUILD, ignore_errors=True)
+    for lang in LANGS:
+        out[lang] = sphinx_build(ROOT, lang, BUILD / "html" / lang)
+    shutil.copyfile(ROOT / "_templates" / "site-root.html", BUILD / "html" / "index.html")
+    return out
+
+
+@pytest.fixture(scope="session")
+def site(builds) -> Path:
+    """The built site root (both editions), failing early if a build failed outright."""
+    for r in builds.values():
+        if not (r.outdir / "index.html").exists():
+            pytest.fail(f"the {r.lang} edition did not build:\n{r.output[-4000:]}")
+    return BUILD / "html"
+
+
+def copy_project(dest: Path) -> Path:
+    """A throw-away copy of the book that a test may break."""
+    for name in PROJECT_FILES:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("*.mo", "__pycache__"))
+        elif src.exists():
+            shutil.copyfile(src, dest / name)
+    (dest / "node_modules").symlink_to(ROOT / "node_modules")
+    return dest
+
+
+@pytest.fixture
+def project_copy(tmp_path) -> Path:
+    return copy_project(tmp_path / "book-copy")
