@@ -38,7 +38,7 @@ gettext: deps ## Extract messages into _build/gettext (one .pot per page)
 	$(SPHINX) -b gettext -d $(BUILDDIR)/doctrees/gettext $(SPHINXOPTS) book $(BUILDDIR)/gettext
 
 intl: gettext ## Update locales/zh_CN/*.po from the English sources (then translate the new entries)
-	$(BIN)/sphinx-intl update -p $(BUILDDIR)/gettext -l zh_CN -w 0 --no-obsolete
+	$(BIN)/sphinx-intl update -p $(BUILDDIR)/gettext -d locales -l zh_CN -w 0 --no-obsolete
 
 livehtml: deps ## Preview with live reload: make livehtml [LANG=zh_CN]
 	$(BIN)/sphinx-autobuild -c . -D language=$(or $(LANG),en) --watch locales --watch _ext --watch _templates --watch _static book $(BUILDDIR)/live/$(or $(LANG),en)
