@@ -110,3 +110,17 @@ def test_lab_script_passes_shellcheck():
 def test_lab_programs_compile():
     path = LAB / "lab.py"
     compile(path.read_text(encoding="utf-8"), str(path), "exec")
+
+
+@pytest.mark.lab
+def test_without_the_127_0_0_6_rule_the_inbound_path_loops():
+    missing = _missing()
+    if missing:
+        pytest.skip("interception lab needs " + ", ".join(missing))
+    before = _namespaces()
+    p = subprocess.run(["bash", str(RUN), "--without-127.0.0.6-rule"], capture_output=True,
+                       text=True, timeout=60)
+    assert p.returncode == 0 and "SUMMARY LOOP" in p.stdout, p.stdout + p.stderr
+    m = re.search(r"the proxy accepted (\d+) connections from 127\.0\.0\.6 on 15006", p.stdout)
+    assert m and int(m.group(1)) > 1, p.stdout
+    assert _namespaces() == before

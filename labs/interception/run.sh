@@ -10,6 +10,9 @@
 # Every address it uses lives inside its own two namespaces; everything is removed on exit.
 #
 # Usage: sudo labs/interception/run.sh
+#        sudo labs/interception/run.sh --without-127.0.0.6-rule
+#   The second form leaves out the rule that exempts the proxy's inbound connections (source
+#   127.0.0.6) and shows the redirect loop that rule prevents.
 # Needs: root, ip (iproute2), iptables-restore/iptables-save (either backend), python3.
 set -euo pipefail
 
@@ -24,6 +27,15 @@ PROXY_UID=1337 # -u 1337 in the injection template; the GID defaults to the UID
 PIDS=()
 TMP=""
 FAILED=0
+BREAK_RULE=""
+case "${1:-}" in
+  "") ;;
+  --without-127.0.0.6-rule) BREAK_RULE="-A ISTIO_OUTPUT -o lo -s 127.0.0.6/32 -j RETURN" ;;
+  *)
+    echo "usage: $0 [--without-127.0.0.6-rule]" >&2
+    exit 2
+    ;;
+esac
 
 missing=()
 [[ $(id -u) -eq 0 ]] || missing+=("root (run with sudo)")
@@ -108,7 +120,7 @@ echo
 echo "== rules (the nat table of istio-iptables, default sidecar: -p 15001 -z 15006 -u 1337 -m REDIRECT -i '*' -x '' -b '*' -d 15090,15021,15020)"
 # Written for this lab from tools/istio-iptables/pkg/capture/run.go at Istio 1.30.3, in the
 # order its rule builder emits them (iptables-restore --noflush, as istio-iptables applies them).
-in_pod iptables-restore --noflush <<'EOF'
+RULES=$(cat <<'EOF'
 *nat
 # chains, created before any rule refers to them
 -N ISTIO_INBOUND
@@ -139,6 +151,12 @@ in_pod iptables-restore --noflush <<'EOF'
 -A ISTIO_OUTPUT -j ISTIO_REDIRECT
 COMMIT
 EOF
+)
+if [[ -n $BREAK_RULE ]]; then
+  echo "(left out on purpose: $BREAK_RULE)"
+  RULES=$(grep -vxF -e "$BREAK_RULE" <<<"$RULES")
+fi
+in_pod iptables-restore --noflush <<<"$RULES"
 echo "$(iptables-save --version 2>/dev/null || true), rules in the pod namespace:"
 in_pod iptables-save -t nat | grep -E '^(-A|:ISTIO)'
 echo
@@ -151,6 +169,18 @@ wait_ready proxy app peer
 echo "pod:  proxy on 15001, 15006, 15021 as uid $PROXY_UID; app on 9080 as uid $APP_UID"
 echo "peer: server on $PEER_IP:8080"
 echo
+
+if [[ -n $BREAK_RULE ]]; then
+  echo "== (b) inbound capture, without the 127.0.0.6 exemption"
+  probe "$PEER" b-inbound 0 "$POD_IP:9080" proxy:15006,app:9080
+  loops=$(grep -c '^HOP proxy:15006 accepted 127\.0\.0\.6:' "$TMP/proxy.log" || true)
+  echo "the proxy accepted $loops connections from 127.0.0.6 on 15006 before the client gave up:"
+  grep -m 4 '^HOP proxy:15006' "$TMP/proxy.log"
+  echo "..."
+  ((loops > 1)) && echo "SUMMARY LOOP" && exit 0
+  echo "SUMMARY NO-LOOP"
+  exit 1
+fi
 
 echo "== (a) outbound capture"
 probe "$POD" a-outbound "$APP_UID" "$PEER_IP:8080" proxy:15001,peer:8080
