@@ -10,6 +10,9 @@ Three checks, each proven by a test that feeds it a broken copy and expects the 
   labs/ and in the fenced ``yaml`` blocks of book/**/*.md validates against Istio's CRD schemas,
   with unknown fields rejected.
 
+It also runs labs/kind/setup.sh against stub commands to show that it stops, before any download,
+with a message naming the missing tool, the too-old version or the silent container engine.
+
 The Istio schemas come from the npm package ``@kubernetes-models/istio`` (pinned in
 package.json), the only registry package found that carries them for a recent Istio line. Its
 3.0.1 release is generated from Istio 1.29.2's ``crd-all.gen.yaml``. Between 1.29.2 and the
@@ -335,3 +338,51 @@ def test_istio_check_accepts_fields_added_in_1_30_and_rejects_wrong_values(tmp_p
     docs, _ = istio_docs_in([f], [])
     assert istio_problems(docs) == [f"{f}:{line}: AuthorizationPolicy b: /spec/action: "
                                     "must be one of ALLOW, DENY, AUDIT, CUSTOM (Istio 1.30)"]
+
+
+# -- setup.sh stops early with a message that names what is missing or too old ----------------------
+
+BASIC_TOOLS = ("bash", "env", "dirname", "awk", "sort", "head", "grep", "tar", "curl", "sha256sum", "mktemp", "rm", "uname")
+
+
+def run_setup_with(tmp_path: Path, stubs: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run labs/kind/setup.sh with a PATH of basic tools plus the given stub commands (name -> script body).
+    Every case here fails in check_prerequisites, before anything is downloaded or created."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    for tool in BASIC_TOOLS:
+        real = shutil.which(tool)
+        if real:
+            (bindir / tool).symlink_to(real)
+    for name, body in stubs.items():
+        (bindir / name).write_text("#!/usr/bin/env bash\n" + body + "\n")
+        (bindir / name).chmod(0o755)
+    env = {"PATH": str(bindir), "HOME": str(tmp_path), "LANG": "C"}
+    return subprocess.run([str(bindir / "bash"), str(LABS / "kind" / "setup.sh")], env=env,
+                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+
+
+KIND_OK = 'echo "kind v0.33.0 go1.25.1 linux/amd64"'
+KUBECTL_OK = 'echo "Client Version: v1.35.0"; echo "Kustomize Version: v5.7.1"'
+DOCKER_OK = "exit 0"
+
+
+def test_setup_names_every_missing_prerequisite(tmp_path):
+    p = run_setup_with(tmp_path, {})
+    assert p.returncode != 0
+    for name in ("kind (>= 0.33.0)", "kubectl (>= 1.34.0)", "docker or podman"):
+        assert name in p.stderr, p.stderr
+
+
+@pytest.mark.parametrize("stubs, expected", [
+    ({"kind": 'echo "kind v0.29.0 go1.24.2 linux/amd64"', "kubectl": KUBECTL_OK, "docker": DOCKER_OK},
+     "kind v0.29.0 is too old: the lab needs kind >= 0.33.0"),
+    ({"kind": KIND_OK, "kubectl": 'echo "Client Version: v1.31.4"', "docker": DOCKER_OK},
+     "kubectl v1.31.4 is too old: the lab needs kubectl >= 1.34.0"),
+    ({"kind": KIND_OK, "kubectl": KUBECTL_OK, "docker": "exit 1"},
+     "docker is installed but its daemon does not answer"),
+])
+def test_setup_stops_on_a_wrong_version_or_a_silent_engine(tmp_path, stubs, expected):
+    p = run_setup_with(tmp_path, stubs)
+    assert p.returncode != 0 and expected in p.stderr, p.stdout + p.stderr
+    assert "downloading" not in p.stdout

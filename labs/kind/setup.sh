@@ -96,8 +96,7 @@ install_istioctl() {
   asset="$(istioctl_asset)"
   url="https://github.com/istio/istio/releases/download/${ISTIO_VERSION}/${asset}"
   tmp="$(mktemp -d)"
-  # shellcheck disable=SC2064  # expand tmp now: it is local to this function
-  trap "rm -rf '${tmp}'" RETURN
+  DOWNLOAD_DIR="${tmp}"
   log "downloading ${url}"
   download "${url}" "${tmp}/${asset}" || die "could not download ${url}"
   download "${url}.sha256" "${tmp}/${asset}.sha256" || die "could not download ${url}.sha256"
@@ -112,6 +111,11 @@ install_istioctl() {
   install -m 0755 "${tmp}/istioctl" "${ISTIOCTL}"
   log "installed ${ISTIOCTL}"
 }
+
+# The download folder is removed however the script ends.
+DOWNLOAD_DIR=""
+cleanup() { if [ -n "${DOWNLOAD_DIR}" ]; then rm -rf "${DOWNLOAD_DIR}"; fi; }
+trap cleanup EXIT
 
 create_cluster() {
   if cluster_exists; then
