@@ -84,9 +84,9 @@ def project_copy(tmp_path) -> Path:
 
 @pytest.fixture
 def mini_project(tmp_path) -> Path:
-    """A copy of the book cut down to the foreword and ch0, for fast broken-copy tests."""
+    """A copy of the book cut down to the foreword, ch0 and the lab appendix, for fast broken-copy tests."""
     dest = copy_project(tmp_path / "mini")
-    keep = {"ch0"}
+    keep = {"ch0", "appendix-lab-env"}
     for d in (dest / "book").iterdir():
         if d.is_dir() and d.name not in keep and not d.name.startswith("_"):
             shutil.rmtree(d)
@@ -96,3 +96,10 @@ def mini_project(tmp_path) -> Path:
     kept = [l for l in lines if not (l.strip().endswith("/index") and l.strip().split("/")[0] not in keep)]
     index.write_text("\n".join(kept) + "\n", encoding="utf-8")
     return dest
+
+
+def build_site(project: Path, out: Path) -> dict[str, BuildResult]:
+    """Both editions of a (copied) project, laid out like `make html` does."""
+    res = {lang: sphinx_build(project, lang, out / lang) for lang in LANGS}
+    shutil.copyfile(project / "_templates" / "site-root.html", out / "index.html")
+    return res
