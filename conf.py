@@ -56,7 +56,16 @@ gettext_uuid = False
 gettext_auto_build = True
 
 # -- MyST ------------------------------------------------------------------------------------------
-myst_enable_extensions = ["colon_fence", "deflist", "attrs_inline", "attrs_block"]
+myst_enable_extensions = ["colon_fence", "deflist", "attrs_inline", "attrs_block", "substitution"]
+# The pins as words, for prose: {{ istio_pin }}, {{ envoy_pin_short }} ... (one source of truth).
+myst_substitutions = {
+    "istio_pin": PINS["istio"][1],
+    "proxy_pin": PINS["proxy"][1],
+    "ztunnel_pin": PINS["ztunnel"][1],
+    "envoy_pin": PINS["envoy"][1],
+    "envoy_pin_short": PINS["envoy"][1][:7],
+    "envoy_version": ENVOY_VERSION,
+}
 myst_heading_anchors = 3
 myst_fence_as_directive = []  # ```mermaid and ```{mermaid} are both handled by sphinxcontrib-mermaid
 

@@ -64,26 +64,37 @@ def resolve_pin_links(app: Sphinx, doctree: nodes.document) -> None:
     pins = app.config.insider_pins
     for node in doctree.findall(mermaid):
         code = node["code"]
-        base_line = node.line or 0
 
         def replace(m: re.Match) -> str:
             tree, path, anchor = m.group(1), m.group(2), m.group(3) or ""
             if tree not in pins:
+                source = app.env.doc2path(app.env.docname)
                 logger.warning("Mermaid link %r names no pinned tree (one of %s)", m.group(0),
-                               ", ".join(sorted(pins)), location=node, type="insider", subtype="pin")
+                               ", ".join(sorted(pins)), location=(app.env.docname, _line_in(source, m.group(0), node.line)),
+                               type="insider", subtype="pin")
                 return m.group(0)
             repo, ref = pins[tree]
             kind = "tree" if path.endswith("/") else "blob"
             return f"https://github.com/{repo}/{kind}/{ref}/{path.rstrip('/')}{anchor}"
 
         node["code"] = PIN_LINK.sub(replace, code)
-        for i, line in enumerate(code.splitlines()):
-            for m in UPSTREAM.finditer(line):
-                logger.warning(
-                    "Mermaid diagram links upstream code directly (%s...): write pin:TREE/PATH#Lx-Ly so "
-                    "the link is built from the pins in conf.py", m.group(0),
-                    location=(node.source or app.env.doc2path(app.env.docname), base_line + i + 1),
-                    type="insider", subtype="pin")
+        source = app.env.doc2path(app.env.docname)
+        for m in UPSTREAM.finditer(code):
+            logger.warning(
+                "Mermaid diagram links upstream code directly (%s...): write pin:TREE/PATH#Lx-Ly so "
+                "the link is built from the pins in conf.py", m.group(0),
+                location=(app.env.docname, _line_in(source, m.group(0), node.line)), type="insider", subtype="pin")
+
+
+def _line_in(path, needle: str, default) -> int:
+    """The line of a source file that holds ``needle`` (Mermaid nodes carry no useful line)."""
+    try:
+        for n, line in enumerate(open(path, encoding="utf-8"), 1):
+            if needle in line:
+                return n
+    except OSError:
+        pass
+    return default or 0
 
 
 # -- Language switch -------------------------------------------------------------------------------
@@ -109,6 +120,34 @@ def language_links(app: Sphinx, pagename: str, templatename: str, context: dict,
 
 
 # -- Chinese search --------------------------------------------------------------------------------
+# The browser does not segment Chinese: a query such as 锁定版本 is one "word" to searchtools.js,
+# while jieba indexed it as 锁定 + 版本. This splitter cuts each run of Han characters into the
+# longest terms that the index really holds (greedy longest match), so any phrase that the page
+# contains is found; characters that are no indexed term on their own are dropped.
+CHINESE_QUERY_SPLITTER = r"""
+var splitQuery = (query) => {
+  const words = query.split(/[^\p{Letter}\p{Number}_\p{Emoji_Presentation}]+/gu).filter((t) => t);
+  const index = typeof Search !== "undefined" && Search._index ? Search._index : null;
+  if (!index) return words;
+  const known = (t) => t in index.terms || t in index.titleterms;
+  const out = [];
+  for (const word of words) {
+    for (const run of word.match(/[\u3400-\u9fff\uf900-\ufaff]+|[^\u3400-\u9fff\uf900-\ufaff]+/g)) {
+      if (!/[\u3400-\u9fff\uf900-\ufaff]/.test(run) || known(run)) { out.push(run); continue; }
+      let i = 0;
+      while (i < run.length) {
+        let j = run.length;
+        while (j > i + 1 && !known(run.slice(i, j))) j--;
+        if (j > i + 1 || known(run.slice(i, j))) out.push(run.slice(i, j));
+        i = j;
+      }
+    }
+  }
+  return out.length ? out : words;
+};
+"""
+
+
 def register_chinese_search(app: Sphinx) -> None:
     from sphinx.search.zh import SearchChinese
 
@@ -116,6 +155,7 @@ def register_chinese_search(app: Sphinx) -> None:
         # language_data.js assigns window.Stemmer = <language_name>Stemmer; the JS it ships
         # is english-stemmer.js, which defines EnglishStemmer (Latin words are stemmed in English).
         language_name = "English"
+        js_splitter_code = CHINESE_QUERY_SPLITTER
 
     app.add_search_language(SearchChineseWithItsStemmer)
 

@@ -66,6 +66,7 @@ def site(builds) -> Path:
 
 def copy_project(dest: Path) -> Path:
     """A throw-away copy of the book that a test may break."""
+    dest.mkdir(parents=True, exist_ok=True)
     for name in PROJECT_FILES:
         src = ROOT / name
         if src.is_dir():
@@ -79,3 +80,26 @@ def copy_project(dest: Path) -> Path:
 @pytest.fixture
 def project_copy(tmp_path) -> Path:
     return copy_project(tmp_path / "book-copy")
+
+
+@pytest.fixture
+def mini_project(tmp_path) -> Path:
+    """A copy of the book cut down to the foreword, ch0 and the lab appendix, for fast broken-copy tests."""
+    dest = copy_project(tmp_path / "mini")
+    keep = {"ch0", "appendix-lab-env"}
+    for d in (dest / "book").iterdir():
+        if d.is_dir() and d.name not in keep and not d.name.startswith("_"):
+            shutil.rmtree(d)
+            shutil.rmtree(dest / "locales" / "zh_CN" / "LC_MESSAGES" / d.name, ignore_errors=True)
+    index = dest / "book" / "index.md"
+    lines = index.read_text(encoding="utf-8").splitlines()
+    kept = [l for l in lines if not (l.strip().endswith("/index") and l.strip().split("/")[0] not in keep)]
+    index.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    return dest
+
+
+def build_site(project: Path, out: Path) -> dict[str, BuildResult]:
+    """Both editions of a (copied) project, laid out like `make html` does."""
+    res = {lang: sphinx_build(project, lang, out / lang) for lang in LANGS}
+    shutil.copyfile(project / "_templates" / "site-root.html", out / "index.html")
+    return res

@@ -1,0 +1,148 @@
+"""Drive Debian's Chromium through Playwright over a locally served copy of the site.
+
+Used by test_browser.py and by the benchmark. Every check returns ``FILE:LINE: message`` strings
+that point at the book's source where it can be found.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import http.server
+import shutil
+import socketserver
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from bookfiles import blocks
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--no-first-run", "--disable-quic",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-default-apps", "--disable-extensions"]
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@contextlib.contextmanager
+def serve(directory: Path):
+    """Serve a folder on 127.0.0.1 (a free port) for the duration of the block."""
+    handler = functools.partial(_QuietHandler, directory=str(directory))
+    socketserver.TCPServer.allow_reuse_address = True
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as httpd:
+        t = threading.Thread(target=httpd.serve_forever, daemon=True)
+        t.start()
+        try:
+            yield f"http://127.0.0.1:{httpd.server_address[1]}"
+        finally:
+            httpd.shutdown()
+
+
+@contextlib.contextmanager
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError("Chromium is not installed: run `bash tools/ensure-system-deps.sh` as root "
+                           "(apt-get install chromium); Playwright cannot download a browser here")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def site_pages(site: Path) -> list[str]:
+    """Every page of both editions, as paths relative to the site root."""
+    return sorted(f.relative_to(site).as_posix() for f in site.rglob("*.html")
+                  if "_static" not in f.relative_to(site).parts)
+
+
+def source_of(root: Path, rel: str) -> Path | None:
+    parts = rel.split("/")
+    if len(parts) < 2:
+        return None
+    md = root / "book" / Path(*parts[1:]).with_suffix(".md")
+    return md if md.exists() else None
+
+
+class PageVisit:
+    """One page load: what went wrong in the console and on the network."""
+
+    def __init__(self, context, base: str):
+        self.base = base
+        self.page = context.new_page()
+        self.errors: list[str] = []
+        self.page.on("console", lambda m: self.errors.append(f"console error: {m.text}") if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(f"uncaught exception: {e}"))
+        self.page.on("requestfailed", lambda r: self.errors.append(
+            f"failed request: {r.url} ({r.failure})") if urlsplit(r.url).hostname in LOCAL_HOSTS else None)
+        self.page.on("response", lambda r: self.errors.append(
+            f"HTTP {r.status} for {r.url}") if r.status >= 400 else None)
+
+    def open(self, rel: str):
+        self.errors.clear()
+        self.page.goto(f"{self.base}/{rel}", wait_until="load")
+        return self.page
+
+
+def new_context(b, outside: list[str]):
+    """A browser context that blocks, and records, any request to a host other than the site."""
+    ctx = b.new_context()
+
+    def route(r):
+        host = urlsplit(r.request.url).hostname
+        if r.request.url.startswith(("data:", "blob:")) or host in LOCAL_HOSTS:
+            r.continue_()
+        else:
+            outside.append(r.request.url)
+            r.abort()
+
+    ctx.route("**/*", route)
+    return ctx
+
+
+MERMAID_STATE = """() => Array.from(document.querySelectorAll('pre.mermaid')).map(p => {
+  const svg = p.querySelector('svg');
+  if (!svg) return 'pending';
+  if (svg.getAttribute('aria-roledescription') === 'error' || /Syntax error/.test(svg.textContent)) return 'error';
+  return 'ok';
+})"""
+
+
+def check_page(visit: PageVisit, rel: str, root: Path, outside: list[str]) -> list[str]:
+    """Load one page and report console errors, failed or outside requests, broken diagrams, copy buttons."""
+    problems: list[str] = []
+    md = source_of(root, rel)
+    where = md.relative_to(root).as_posix() if md else rel
+    outside.clear()
+    page = visit.open(rel)
+    states: list[str] = []
+    if page.locator("pre.mermaid").count():
+        try:
+            page.wait_for_function(f"() => !({MERMAID_STATE})().includes('pending')", timeout=20000)
+        except Exception:
+            pass
+        states = page.evaluate(MERMAID_STATE)
+    page.wait_for_timeout(50)
+    for e in visit.errors:
+        problems.append(f"{where}:1: ({rel}) {e}")
+    for url in outside:
+        problems.append(f"{where}:1: ({rel}) request to a host other than the site: {url}")
+    if states:
+        fences = [b for b in blocks(md) if b.lang == "mermaid"] if md else []
+        for i, s in enumerate(states):
+            if s != "ok":
+                line = fences[i].line if i < len(fences) else 1
+                problems.append(f"{where}:{line}: ({rel}) Mermaid diagram {i + 1} "
+                                + ("did not render" if s == "pending" else "is a syntax error (Mermaid drew its error image)"))
+    code = page.locator("div.highlight pre").count()
+    buttons = page.locator("div.highlight button.copybtn").count()
+    if code != buttons:
+        problems.append(f"{where}:1: ({rel}) {code} code blocks but {buttons} copy buttons")
+    return problems
