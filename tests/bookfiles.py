@@ -36,10 +36,18 @@ def pages(root: Path = ROOT) -> list[Path]:
     return sorted(p for p in (root / "book").rglob("*.md") if not any(part.startswith("_") for part in p.parts))
 
 
+# Directives whose body is MyST content again (an admonition with a code block inside, …).
+LEAF_DIRECTIVES = {"mermaid", "code-block", "code", "sourcecode", "literalinclude", "toctree", "math", "raw"}
+
+
 def blocks(path: Path) -> list[Block]:
-    """Fenced code blocks of a MyST page (backtick or tilde fences, nested fences respected)."""
+    """Fenced code blocks of a MyST page, in document order, including the blocks nested in a
+    directive such as ````{admonition}```` (backtick or tilde fences, nested fences respected)."""
+    return _blocks(path, path.read_text(encoding="utf-8").splitlines(), 0)
+
+
+def _blocks(path: Path, lines: list[str], offset: int) -> list[Block]:
     out: list[Block] = []
-    lines = path.read_text(encoding="utf-8").splitlines()
     i = 0
     while i < len(lines):
         m = FENCE.match(lines[i])
@@ -56,7 +64,10 @@ def blocks(path: Path) -> list[Block]:
                 break
             body.append(lines[i])
             i += 1
-        out.append(Block(path, start + 1, info, "\n".join(body), start + 2))
+        block = Block(path, offset + start + 1, info, "\n".join(body), offset + start + 2)
+        out.append(block)
+        if info.strip().startswith("{") and block.lang not in LEAF_DIRECTIVES:
+            out += _blocks(path, body, offset + start + 1)
         i += 1
     return out
 

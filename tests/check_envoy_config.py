@@ -39,10 +39,21 @@ FIELD_IN_ERROR = re.compile(r"Unknown field '([^']+)'|field '?([A-Za-z_]+)'?")
 @lru_cache(maxsize=1)
 def _load_api() -> None:
     """envoy-data-plane resolves typed_config only for message types whose modules are imported."""
+    import betterproto2
     import envoy_data_plane
 
     for mod in pkgutil.walk_packages(envoy_data_plane.__path__, "envoy_data_plane."):
         importlib.import_module(mod.name)
+
+    # betterproto2 re-cases every key and splits digits from letters, so the proto field
+    # consecutive_5xx becomes "consecutive_5_xx" and is rejected. Keys that are already
+    # snake_case proto names are kept as they are; anything else is re-cased as before.
+    recase = betterproto2.safe_snake_case
+
+    def keep_proto_names(key: str) -> str:
+        return key if re.fullmatch(r"[a-z][a-z0-9_]*", key) else recase(key)
+
+    betterproto2.safe_snake_case = keep_proto_names
 
 
 def message_class(type_name: str):

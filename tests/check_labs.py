@@ -85,29 +85,20 @@ def yaml_docs(path: Path, text: str, line_offset: int = 0) -> list[Doc]:
     return [Doc(path, n, line_offset) for n in yaml.compose_all(text, Loader=yaml.SafeLoader) if n is not None]
 
 
-FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*(\{code-block\}\s*)?(yaml|yml)\s*$")
-
-
 def markdown_yaml_blocks(path: Path) -> list[tuple[int, str]]:
     """(line offset, text) of every fenced yaml block in a Markdown file, nested ones included."""
-    blocks, lines, i = [], path.read_text(encoding="utf-8").splitlines(), 0
-    while i < len(lines):
-        m = FENCE.match(lines[i])
-        if not m:
-            i += 1
+    from bookfiles import blocks
+
+    out = []
+    for b in blocks(path):
+        if b.lang not in ("yaml", "yml") and not (b.lang == "code-block" and b.info.split()[-1] in ("yaml", "yml")):
             continue
-        fence, start, body = m.group(2), i + 1, []
-        i += 1
-        while i < len(lines) and not (lines[i].strip().startswith(fence[0] * len(fence))
-                                      and set(lines[i].strip()) == {fence[0]}):
-            body.append(lines[i])
-            i += 1
+        body, start = b.body.splitlines(), b.body_line - 1
         # MyST options (":caption: ...") at the top of a code-block are not YAML.
         while body and re.match(r"^\s*:[a-z-]+:", body[0]):
             body, start = body[1:], start + 1
-        blocks.append((start, "\n".join(body)))
-        i += 1
-    return blocks
+        out.append((start, "\n".join(body)))
+    return out
 
 
 def is_istio(doc: Doc) -> bool:

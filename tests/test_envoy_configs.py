@@ -65,3 +65,14 @@ def test_yaml_syntax_error_names_its_line(tmp_path):
     page = _page(tmp_path, LISTENER.replace("cluster: backend", "cluster: [backend"))
     [problem] = check_files([page])
     assert str(page) in problem and "not valid YAML" in problem
+
+
+def test_example_nested_in_an_admonition_is_checked(tmp_path):
+    p = tmp_path / "book" / "page.md"
+    p.parent.mkdir(parents=True)
+    body = "\n".join("  " * 0 + l for l in LISTENER.replace("stat_prefix", "stat_prefx").splitlines())
+    p.write_text("# A page\n\n````{admonition} Try it\n:class: try-it\n\n```yaml\n"
+                 + __import__("textwrap").dedent(body).strip() + "\n```\n````\n", encoding="utf-8")
+    [problem] = check_files([p])
+    # the inner fence is line 6, so the misspelled field sits on line 16
+    assert f"{p}:16:" in problem and "stat_prefx" in problem
