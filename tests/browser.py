@@ -129,7 +129,11 @@ def check_page(visit: PageVisit, rel: str, root: Path, outside: list[str]) -> li
         except Exception:
             pass
         states = page.evaluate(MERMAID_STATE)
-    page.wait_for_timeout(50)
+    # let lazily loaded chunks finish, so that leaving the page aborts nothing in flight
+    try:
+        page.wait_for_load_state("networkidle", timeout=10000)
+    except Exception:
+        pass
     for e in visit.errors:
         problems.append(f"{where}:1: ({rel}) {e}")
     for url in outside:

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Shared settings and helpers for the lab scripts. Sourced, not run.
+# Every version the lab depends on is pinned here, and only here.
+# shellcheck disable=SC2034  # the variables are used by the scripts that source this file
+
+# Istio: the release the book reads.
+ISTIO_VERSION="1.30.3"
+# The Istio profile the lab installs (manifests/profiles/default.yaml at the pin).
+ISTIO_PROFILE="default"
+
+# The kind node image: Kubernetes 1.35.8, as published in the kind v0.33.0 release notes.
+# kind only guarantees an image with the release that built it, hence the digest and KIND_MIN.
+# Istio 1.30 requires Kubernetes >= 1.32 (MinK8SVersion in istioctl/pkg/install/k8sversion)
+# and its own CI runs on 1.35 (prow/integ-suite-kind.sh).
+KIND_NODE_IMAGE="kindest/node:v1.35.8@sha256:07b2536e30b803ed61d1677a79df6115f798ce64c80f9e22f6ed45afd09323c0"
+KUBERNETES_VERSION="1.35.8"
+KIND_MIN="0.33.0"
+# kubectl supports one minor version of skew either way against the API server (1.35).
+KUBECTL_MIN="1.34.0"
+
+CLUSTER_NAME="${LAB_CLUSTER_NAME:-istio-insider}"
+LAB_NAMESPACE="lab"
+
+LAB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+STATE_DIR="${LAB_DIR}/.state"
+BIN_DIR="${STATE_DIR}/bin"
+ISTIOCTL="${BIN_DIR}/istioctl"
+
+log() { printf '[lab] %s\n' "$*"; }
+die() { printf '[lab] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# version_ge A B: true when version A >= version B (both "X.Y.Z", an optional leading "v").
+version_ge() {
+  local a="${1#v}" b="${2#v}"
+  [ "$(printf '%s\n%s\n' "$b" "$a" | sort -V | head -n 1)" = "$b" ]
+}
+
+# The container engine kind drives: docker, or podman through kind's podman provider.
+detect_engine() {
+  if [ -n "${KIND_EXPERIMENTAL_PROVIDER:-}" ]; then
+    printf '%s\n' "${KIND_EXPERIMENTAL_PROVIDER}"
+  elif command -v docker >/dev/null 2>&1; then
+    printf 'docker\n'
+  elif command -v podman >/dev/null 2>&1; then
+    printf 'podman\n'
+  else
+    printf '\n'
+  fi
+}
+
+# kubectl pointed at the lab cluster, whatever the current context is.
+kc() { kubectl --context "kind-${CLUSTER_NAME}" "$@"; }
+
+# The pinned istioctl, installed by setup.sh.
+ictl() {
+  [ -x "${ISTIOCTL}" ] || die "istioctl ${ISTIO_VERSION} is not installed in ${BIN_DIR}; run labs/kind/setup.sh first"
+  "${ISTIOCTL}" --context "kind-${CLUSTER_NAME}" "$@"
+}
+
+cluster_exists() {
+  kind get clusters 2>/dev/null | grep -qx "${CLUSTER_NAME}"
+}
+
+# Apply the base workloads and wait until every pod has its sidecar and is ready.
+apply_workloads() {
+  log "applying the workloads in namespace ${LAB_NAMESPACE}"
+  kc apply -f "${LAB_DIR}/workloads/namespace.yaml"
+  kc apply -f "${LAB_DIR}/workloads/"
+  local d
+  for d in curl httpbin fortio; do
+    kc -n "${LAB_NAMESPACE}" rollout status "deployment/${d}" --timeout=300s
+  done
+}
