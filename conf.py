@@ -83,6 +83,8 @@ mermaid_use_local = "mermaid/mermaid.esm.min.mjs"
 mermaid_init_config = {"startOnLoad": False, "securityLevel": "loose", "theme": "default"}
 mermaid_d3_zoom = False
 mermaid_fullscreen = False
+# Diagrams keep their aspect ratio at the column's width (the 500px default shrinks tall ones).
+mermaid_height = "auto"
 
 # -- HTML ------------------------------------------------------------------------------------------------
 html_theme = "sphinx_book_theme"
