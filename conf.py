@@ -86,6 +86,8 @@ mermaid_fullscreen = False
 
 # -- HTML ------------------------------------------------------------------------------------------------
 html_theme = "sphinx_book_theme"
+# On Read the Docs, pages carry their canonical URL (and hreflang alternates resolve against it).
+html_baseurl = os.environ.get("READTHEDOCS_CANONICAL_URL", "")
 html_title = "Istio & Envoy Insider"
 html_last_updated_fmt = None
 html_copy_source = False

@@ -117,6 +117,10 @@ def language_links(app: Sphinx, pagename: str, templatename: str, context: dict,
         f'<link rel="alternate" hreflang="{l["hreflang"]}" href="{l["href"]}" />\n' for l in links
     )
     context["metatags"] = context.get("metatags", "") + tags
+    if lang != "en":
+        # In a translated edition, "edit this page" opens the page's catalog, where its text lives.
+        context["doc_path"] = f"locales/{lang}/LC_MESSAGES"
+        context["page_source_suffix"] = ".po"
 
 
 # -- Chinese search --------------------------------------------------------------------------------
@@ -165,7 +169,7 @@ def setup(app: Sphinx) -> dict:
     app.add_config_value("insider_languages", {}, "html")
     app.connect("builder-inited", copy_mermaid)
     app.connect("doctree-read", resolve_pin_links)
-    app.connect("html-page-context", language_links)
+    app.connect("html-page-context", language_links, priority=450)  # before the theme builds its edit link (501)
     register_chinese_search(app)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
 
