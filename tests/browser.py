@@ -72,23 +72,34 @@ def source_of(root: Path, rel: str) -> Path | None:
 
 
 class PageVisit:
-    """One page load: what went wrong in the console and on the network."""
+    """One page load at a time: what went wrong in the console and on the network.
+
+    Each visit gets a fresh browser page, and events are recorded only for the current one, so a
+    request that the previous page still had in flight (and that navigation aborts) is not blamed
+    on the next page."""
 
     def __init__(self, context, base: str):
         self.base = base
-        self.page = context.new_page()
+        self.context = context
+        self.page = None
         self.errors: list[str] = []
-        self.page.on("console", lambda m: self.errors.append(f"console error: {m.text}") if m.type == "error" else None)
-        self.page.on("pageerror", lambda e: self.errors.append(f"uncaught exception: {e}"))
-        self.page.on("requestfailed", lambda r: self.errors.append(
-            f"failed request: {r.url} ({r.failure})") if urlsplit(r.url).hostname in LOCAL_HOSTS else None)
-        self.page.on("response", lambda r: self.errors.append(
-            f"HTTP {r.status} for {r.url}") if r.status >= 400 else None)
+
+    def _record(self, page, message: str | None) -> None:
+        if message and page is self.page:
+            self.errors.append(message)
 
     def open(self, rel: str):
-        self.errors.clear()
-        self.page.goto(f"{self.base}/{rel}", wait_until="load")
-        return self.page
+        if self.page is not None:
+            self.page.close()
+        self.errors = []
+        page = self.page = self.context.new_page()
+        page.on("console", lambda m: self._record(page, f"console error: {m.text}" if m.type == "error" else None))
+        page.on("pageerror", lambda e: self._record(page, f"uncaught exception: {e}"))
+        page.on("requestfailed", lambda r: self._record(page, f"failed request: {r.url} ({r.failure})"
+                                                        if urlsplit(r.url).hostname in LOCAL_HOSTS else None))
+        page.on("response", lambda r: self._record(page, f"HTTP {r.status} for {r.url}" if r.status >= 400 else None))
+        page.goto(f"{self.base}/{rel}", wait_until="load")
+        return page
 
 
 def new_context(b, outside: list[str]):
