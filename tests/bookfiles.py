@@ -78,3 +78,11 @@ def find_line(path: Path, needle: str) -> int:
         if needle in line:
             return n
     return 0
+
+
+def report(problems: list[str], what: str) -> int:
+    """Print a checker's problems and a closing count; the exit status for its command line."""
+    for p in problems:
+        print(p)
+    print(f"{what}: {len(problems)} problems")
+    return 1 if problems else 0

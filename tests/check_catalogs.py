@@ -22,7 +22,7 @@ from pathlib import Path
 import polib
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bookfiles import ROOT, find_line  # noqa: E402
+from bookfiles import ROOT, find_line, report  # noqa: E402
 
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’-]*")
@@ -107,11 +107,7 @@ def check(root: Path = ROOT) -> list[str]:
 
 def main(argv: list[str]) -> int:
     root = Path(argv[0]).resolve() if argv else ROOT
-    problems = check(root)
-    for p in problems:
-        print(p)
-    print(f"catalogs: {len(problems)} problems")
-    return 1 if problems else 0
+    return report(check(root), "catalogs")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,9 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bookfiles import report  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = {".readthedocs.yaml": "vendor.readthedocs", ".github/workflows/*.yml": "vendor.github-workflows"}
 
@@ -77,11 +80,7 @@ def check(root: Path = ROOT) -> list[str]:
 
 def main(argv):
     root = Path(argv[0]).resolve() if argv else ROOT
-    problems = check(root)
-    for p in problems:
-        print(p)
-    print(f"service configuration: {len(problems)} problems")
-    return 1 if problems else 0
+    return report(check(root), "service configuration")
 
 
 if __name__ == "__main__":
