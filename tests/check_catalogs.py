@@ -6,7 +6,8 @@
    a page without a catalog, a message missing from the catalog (the English changed and
    ``make intl`` was not run) and a message the English no longer has (obsolete) all fail.
 2. Every entry is translated: no empty ``msgstr``, no ``#, fuzzy``, no ``msgstr`` that copies the
-   English, no Chinese ``msgstr`` with an English sentence left inside.
+   English, no Chinese ``msgstr`` with an English sentence left inside, and every role target
+   (source link, cross-reference) kept exactly as in the English.
 
 Usage: check_catalogs.py [PROJECT_ROOT]
 Prints ``FILE:LINE: message`` per problem; exit status 1 if there is any.
@@ -26,6 +27,7 @@ from bookfiles import ROOT, find_line, report  # noqa: E402
 
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’-]*")
+ROLE_TARGET = re.compile(r"\{[\w-]+\}`[^`]*<([^>`]+)>`")
 ENGLISH_RUN = re.compile(r"(?:\b[A-Za-z][a-z]+\b[ ,;]+){7,}[A-Za-z][a-z]+")
 
 
@@ -95,6 +97,10 @@ def check(root: Path = ROOT) -> list[str]:
                     problems.append(f"{po_rel}:{e.linenum}: msgstr copies the English instead of translating it: {e.msgid[:80]!r}")
                 elif not CJK.search(e.msgstr) and len(WORD.findall(_prose(e.msgid))) >= 5:
                     problems.append(f"{po_rel}:{e.linenum}: msgstr has no Chinese: {e.msgstr[:80]!r}")
+                elif sorted(ROLE_TARGET.findall(e.msgstr)) != sorted(ROLE_TARGET.findall(e.msgid)):
+                    diff = sorted(set(ROLE_TARGET.findall(e.msgstr)) ^ set(ROLE_TARGET.findall(e.msgid)))
+                    problems.append(f"{po_rel}:{e.linenum}: the translation's link targets differ from the English "
+                                    f"(keep every role target exactly as in the msgid): {diff[:4]}")
                 elif CJK.search(e.msgstr) and ENGLISH_RUN.search(_prose(e.msgstr)):
                     run = ENGLISH_RUN.search(_prose(e.msgstr)).group(0)
                     problems.append(f"{po_rel}:{e.linenum}: an English sentence is left inside the translation: {run[:80]!r}")

@@ -74,3 +74,13 @@ def test_page_without_catalog_fails(mini_project):
     _po(mini_project).unlink()
     problems = check(mini_project)
     assert any(p.startswith("book/ch0/index.md:1:") and "no Chinese catalog" in p for p in problems), problems
+
+
+def test_translation_with_a_different_link_target_fails(mini_project):
+    po = polib.pofile(str(_po(mini_project)))
+    e = next(e for e in po if "connection_impl.cc#L719-L760" in e.msgid)
+    e.msgstr = e.msgstr.replace("connection_impl.cc#L719-L760", "connection_impl.cc#L700-L760")
+    po.save()
+    linenum = polib.pofile(str(_po(mini_project))).find(e.msgid).linenum
+    [problem] = check(mini_project)
+    assert problem.startswith(f"locales/zh_CN/LC_MESSAGES/ch0/index.po:{linenum}:") and "link targets" in problem
