@@ -21,6 +21,11 @@ PINS = {
 # The Envoy version string at the Envoy pin (its VERSION.txt), shown in the book's text.
 ENVOY_VERSION = "1.38.0-dev"
 insider_pins = PINS  # read by _ext/insider.py (Mermaid pin: links)
+# The upstream documentation that matches the pins (never `latest`): {envoy-docs} and {istio-docs}.
+DOCS = {
+    "envoy-docs": "https://www.envoyproxy.io/docs/envoy/v1.38.0/",
+    "istio-docs": "https://istio.io/v1.30/",
+}
 
 # -- Project -------------------------------------------------------------------------------------
 project = "Istio & Envoy Insider"
@@ -76,6 +81,10 @@ extlinks = {}
 for _name, (_repo, _ref) in PINS.items():
     extlinks[_name] = (f"https://github.com/{_repo}/blob/{_ref}/%s", "%s")
     extlinks[f"{_name}-tree"] = (f"https://github.com/{_repo}/tree/{_ref}/%s", "%s")
+for _name, _base in DOCS.items():
+    # {envoy-docs}`the HCM overview <intro/arch_overview/http/http_connection_management>`
+    # {istio-docs}`Traffic Management <docs/concepts/traffic-management/>`
+    extlinks[_name] = (_base + "%s", "%s")
 extlinks_detect_hardcoded_links = True
 
 # -- Mermaid, served by the site itself (see _ext/insider.py for how the files get there) ----------
