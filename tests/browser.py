@@ -126,7 +126,7 @@ DIAGRAMS = """() => Array.from(document.querySelectorAll('figure .insider-diagra
   if (!svg) return {svg: false};
   const label = svg.getAttribute('aria-labelledby');
   const title = label ? document.getElementById(label) : null;
-  const cap = d.closest('figure') ? d.closest('figure').querySelector('figcaption') : null;
+  const cap = d.closest('figure') ? d.closest('figure').querySelector('figcaption .caption-text') : null;
   return {svg: true, error: svg.getAttribute('aria-roledescription') === 'error' || /Syntax error/.test(svg.textContent),
           links: Array.from(svg.querySelectorAll('a')).map(a => a.getAttribute('href') || a.getAttribute('xlink:href')),
           name: title ? title.textContent.trim() : '', caption: cap ? cap.textContent.trim() : '',
