@@ -41,6 +41,7 @@ extensions = [
     "sphinx_copybutton",
     "insider",  # _ext/insider.py: pins, language switch, search fix
     "diagrams",  # _ext/diagrams.py: Mermaid rendered at build time (cached in diagrams/), labels translated
+    "offline",  # _ext/offline.py: those diagrams as images in the EPUB and the PDF
 ]
 
 root_doc = "index"
