@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.server
+import re
 import shutil
 import socketserver
 import threading
@@ -83,6 +84,7 @@ class PageVisit:
         self.context = context
         self.page = None
         self.errors: list[str] = []
+        self.requests: list[str] = []
 
     def _record(self, page, message: str | None) -> None:
         if message and page is self.page:
@@ -92,7 +94,9 @@ class PageVisit:
         if self.page is not None:
             self.page.close()
         self.errors = []
+        self.requests = []
         page = self.page = self.context.new_page()
+        page.on("request", lambda r: self.requests.append(r.url) if page is self.page else None)
         page.on("console", lambda m: self._record(page, f"console error: {m.text}" if m.type == "error" else None))
         page.on("pageerror", lambda e: self._record(page, f"uncaught exception: {e}"))
         page.on("requestfailed", lambda r: self._record(page, f"failed request: {r.url} ({r.failure})"
@@ -126,6 +130,11 @@ MERMAID_STATE = """() => Array.from(document.querySelectorAll('pre.mermaid')).ma
 })"""
 
 
+# The theme's icon script and fonts (replaced by insider-icons.css), and the search index off the search page.
+UNNEEDED_ASSET = re.compile(r"/fontawesome\.js$|/webfonts/|\.woff2?$")
+SEARCH_ONLY_ASSET = re.compile(r"/searchindex\.js$|/searchtools\.js$|/language_data\.js$")
+
+
 def check_page(visit: PageVisit, rel: str, root: Path, outside: list[str]) -> list[str]:
     """Load one page and report console errors, failed or outside requests, broken diagrams, copy buttons."""
     problems: list[str] = []
@@ -149,6 +158,11 @@ def check_page(visit: PageVisit, rel: str, root: Path, outside: list[str]) -> li
         problems.append(f"{where}:1: ({rel}) {e}")
     for url in outside:
         problems.append(f"{where}:1: ({rel}) request to a host other than the site: {url}")
+    for url in visit.requests:
+        path = urlsplit(url).path
+        if UNNEEDED_ASSET.search(path) or (SEARCH_ONLY_ASSET.search(path) and not rel.endswith("/search.html")):
+            problems.append(f"{where}:1: ({rel}) loads {path}, which this page does not need (icons come from "
+                            "_static/insider-icons.css; the search scripts belong to search.html)")
     if states:
         fences = [b for b in blocks(md) if b.lang == "mermaid"] if md else []
         for i, s in enumerate(states):
