@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gzip
 import http.server
+import os
 import re
 import shutil
 import socketserver
@@ -29,10 +31,34 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+# What Read the Docs (its CDN) sends gzip-compressed to a browser that accepts it.
+GZIP_SUFFIXES = (".html", ".css", ".js", ".mjs", ".svg", ".json", ".xml", ".txt", ".map")
+
+
+class _GzipHandler(_QuietHandler):
+    """Like Read the Docs: text responses gzip-compressed when the client accepts gzip."""
+
+    def do_GET(self):
+        path = self.translate_path(self.path)
+        if (os.path.isdir(path) or not os.path.isfile(path) or not path.endswith(GZIP_SUFFIXES)
+                or "gzip" not in self.headers.get("Accept-Encoding", "")):
+            return super().do_GET()
+        with open(path, "rb") as f:
+            body = gzip.compress(f.read(), 6)
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(path))
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Vary", "Accept-Encoding")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
 @contextlib.contextmanager
-def serve(directory: Path):
-    """Serve a folder on 127.0.0.1 (a free port) for the duration of the block."""
-    handler = functools.partial(_QuietHandler, directory=str(directory))
+def serve(directory: Path, compress: bool = False):
+    """Serve a folder on 127.0.0.1 (a free port) for the duration of the block; ``compress``
+    gzips text responses as Read the Docs does."""
+    handler = functools.partial(_GzipHandler if compress else _QuietHandler, directory=str(directory))
     socketserver.TCPServer.allow_reuse_address = True
     with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as httpd:
         t = threading.Thread(target=httpd.serve_forever, daemon=True)
