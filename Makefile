@@ -10,7 +10,7 @@ LANGS      := en zh_CN
 SPHINX     := $(BIN)/sphinx-build -c . -j auto
 
 .DEFAULT_GOAL := help
-.PHONY: help html gettext intl livehtml test bench clean deps
+.PHONY: help html gettext intl livehtml test bench clean deps lock repin-report repin
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([^:]+):.*## (.*)/  make \1\t\2/' | expand -t 22
@@ -48,6 +48,21 @@ test: deps ## Run the whole test suite (what CI runs)
 
 bench: html ## Measure build times and page weight (prints a report; not a test)
 	$(BIN)/python tools/benchmark.py
+
+# The source lock (sources.lock.json) needs a git clone or mirror of each pinned tree:
+#   make lock ENVOY_GIT=~/src/envoy ISTIO_GIT=~/src/istio PROXY_GIT=~/src/proxy ZTUNNEL_GIT=~/src/ztunnel
+# A re-pin names the new refs too: make repin-report ... ISTIO=1.31.0-rc.0 [PROXY=...] [ZTUNNEL=...] [ENVOY=...]
+LOCK_GITS = --git envoy=$(ENVOY_GIT) --git istio=$(ISTIO_GIT) --git proxy=$(PROXY_GIT) --git ztunnel=$(ZTUNNEL_GIT)
+REPIN_TO  = --to envoy=$(ENVOY) --to istio=$(ISTIO) --to proxy=$(PROXY) --to ztunnel=$(ZTUNNEL)
+
+lock: deps ## Write sources.lock.json from clones of the pinned trees (ENVOY_GIT=… ISTIO_GIT=… PROXY_GIT=… ZTUNNEL_GIT=…)
+	$(BIN)/python tools/sourcelock.py lock $(LOCK_GITS)
+
+repin-report: deps ## What moving the pins would change, per page (the clones above, plus e.g. ISTIO=1.31.0-rc.0)
+	$(BIN)/python tools/sourcelock.py report $(LOCK_GITS) $(REPIN_TO)
+
+repin: deps ## Move the pins, rewrite moved links, refresh the lock; list changed and gone links (same variables)
+	$(BIN)/python tools/sourcelock.py apply $(LOCK_GITS) $(REPIN_TO)
 
 clean: ## Remove the build output (keeps .venv and node_modules)
 	rm -rf $(BUILDDIR)

@@ -27,7 +27,18 @@ from bookfiles import ROOT, find_line, report  # noqa: E402
 
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9'’-]*")
-ROLE_TARGET = re.compile(r"\{[\w-]+\}`[^`]*<([^>`]+)>`")
+ROLE = re.compile(r"\{[\w-]+\}`([^`\s][^`]*)`")
+EXPLICIT_TARGET = re.compile(r"<([^<>`]+)>\s*$")
+
+
+def role_targets(text: str) -> list[str]:
+    """The target of every role in a message: ``<target>`` when the role has one, otherwise its text
+    (so ``{term}`downstream``` and ``{term}`下游 <downstream>``` both target ``downstream``)."""
+    out = []
+    for m in ROLE.finditer(text):
+        explicit = EXPLICIT_TARGET.search(m.group(1))
+        out.append(explicit.group(1) if explicit else m.group(1).strip())
+    return sorted(out)
 ENGLISH_RUN = re.compile(r"(?:\b[A-Za-z][a-z]+\b[ ,;]+){7,}[A-Za-z][a-z]+")
 
 
@@ -97,8 +108,8 @@ def check(root: Path = ROOT) -> list[str]:
                     problems.append(f"{po_rel}:{e.linenum}: msgstr copies the English instead of translating it: {e.msgid[:80]!r}")
                 elif not CJK.search(e.msgstr) and len(WORD.findall(_prose(e.msgid))) >= 5:
                     problems.append(f"{po_rel}:{e.linenum}: msgstr has no Chinese: {e.msgstr[:80]!r}")
-                elif sorted(ROLE_TARGET.findall(e.msgstr)) != sorted(ROLE_TARGET.findall(e.msgid)):
-                    diff = sorted(set(ROLE_TARGET.findall(e.msgstr)) ^ set(ROLE_TARGET.findall(e.msgid)))
+                elif role_targets(e.msgstr) != role_targets(e.msgid):
+                    diff = sorted(set(role_targets(e.msgstr)) ^ set(role_targets(e.msgid)))
                     problems.append(f"{po_rel}:{e.linenum}: the translation's link targets differ from the English "
                                     f"(keep every role target exactly as in the msgid): {diff[:4]}")
                 elif CJK.search(e.msgstr) and ENGLISH_RUN.search(_prose(e.msgstr)):

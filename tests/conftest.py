@@ -6,6 +6,7 @@ by mutating a throw-away copy of the book and asserting on the message.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -95,7 +96,26 @@ def mini_project(tmp_path) -> Path:
     lines = index.read_text(encoding="utf-8").splitlines()
     kept = [l for l in lines if not (l.strip().endswith("/index") and l.strip().split("/")[0] not in keep)]
     index.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    _unlink_dropped_labels(dest)
     return dest
+
+
+def _unlink_dropped_labels(project: Path) -> None:
+    """Turn {ref} roles whose label went with a dropped chapter (the glossary points into every
+    chapter) into plain text, in the pages and their catalogs alike, so the copy still builds
+    without warnings and its catalogs stay in step with its pages."""
+    files = list((project / "book").rglob("*.md"))
+    labels = {m.group(1) for f in files for m in re.finditer(r"^\(([^()\s]+)\)=$", f.read_text(encoding="utf-8"), re.M)}
+
+    def plain(m: re.Match) -> str:
+        text, target = m.group(1), m.group(2) or m.group(1)
+        return m.group(0) if target.strip() in labels else text.strip()
+
+    for f in files + list((project / "locales").rglob("*.po")):
+        old = f.read_text(encoding="utf-8")
+        new = re.sub(r"\{ref\}`([^`<]*?)(?:\s*<([^<>`]+)>)?`", plain, old)
+        if new != old:
+            f.write_text(new, encoding="utf-8")
 
 
 def build_site(project: Path, out: Path) -> dict[str, BuildResult]:
