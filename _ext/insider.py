@@ -20,8 +20,10 @@
 """
 from __future__ import annotations
 
+import fnmatch
 import html
 import os
+import queue
 import re
 import shutil
 from pathlib import Path
@@ -204,7 +206,7 @@ def describe(doctree, limit: int) -> str:
 def page_description(app: Sphinx, doctree) -> str:
     limit = DESCRIPTION_LIMIT.get(app.config.language or "en", 160)
     if doctree is None:  # search, genindex: the book's own description (its root page's)
-        cache = app.env.__dict__.setdefault("_insider_root_description", {})
+        cache = app.builder.__dict__.setdefault("_insider_root_description", {})  # per build, not pickled
         if "text" not in cache:
             cache["text"] = describe(app.env.get_doctree(app.config.root_doc), limit)
         return cache["text"]
@@ -215,20 +217,19 @@ def page_description(app: Sphinx, doctree) -> str:
 def complete_sitemap(app: Sphinx, exception) -> None:
     """sphinx-sitemap lists the pages written by this build, in the order the (parallel) writers
     finished. Before it writes sitemap.xml: every page of the edition, sorted."""
-    q = getattr(app.env.app, "sitemap_links", None)
+    q = getattr(app, "sitemap_links", None)  # sphinx-sitemap's queue of (link, lastmod)
     if exception or q is None or app.builder.format != "html":
         return
-    import queue as _queue
     found = {}
     while True:
         try:
             link, lastmod = q.get_nowait()
-        except _queue.Empty:
+        except queue.Empty:
             break
         found[link] = lastmod
     for doc in app.env.found_docs:
         link = doc + app.builder.out_suffix
-        if link not in found and not any(re.fullmatch(p.replace("*", ".*"), link) for p in app.config.sitemap_excludes):
+        if link not in found and not any(fnmatch.fnmatch(link, p) for p in app.config.sitemap_excludes):
             found[link] = None
     for link in sorted(found, key=lambda l: (l != "index.html", l)):
         q.put((link, found[link]))
