@@ -67,7 +67,7 @@ def test_diagram_nodes_link_to_the_pinned_source_and_open_normally(site, served)
     link.scroll_into_view_if_needed()
     link.click()
     page.wait_for_timeout(500)
-    assert pinned[0] in outside, outside
+    assert pinned[0].split("#")[0] in outside, outside  # a request carries no #fragment
 
 
 def test_chinese_diagrams_carry_the_translated_labels(site, served):
