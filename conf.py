@@ -41,6 +41,7 @@ extensions = [
     "sphinx_copybutton",
     "sphinx_sitemap",
     "insider",  # _ext/insider.py: pins, language switch, search fix
+    "diagrams",  # _ext/diagrams.py: Mermaid rendered at build time (cached in diagrams/), labels translated
 ]
 
 root_doc = "index"
@@ -88,13 +89,10 @@ for _name, _base in DOCS.items():
     extlinks[_name] = (_base + "%s", "%s")
 extlinks_detect_hardcoded_links = True
 
-# -- Mermaid, served by the site itself (see _ext/insider.py for how the files get there) ----------
-mermaid_use_local = "mermaid/mermaid.esm.min.mjs"
-mermaid_init_config = {"startOnLoad": False, "securityLevel": "loose", "theme": "default"}
-mermaid_d3_zoom = False
-mermaid_fullscreen = False
-# Diagrams keep their aspect ratio at the column's width (the 500px default shrinks tall ones).
-mermaid_height = "auto"
+# -- Mermaid: rendered when the book is built, inlined as SVG (_ext/diagrams.py; cache in diagrams/) --
+# sphinxcontrib-mermaid parses the directive (caption, name); any output format but "raw" keeps its
+# JavaScript off the pages, and _ext/diagrams.py writes the HTML.
+mermaid_output_format = "svg"
 
 # -- HTML ------------------------------------------------------------------------------------------------
 html_theme = "sphinx_book_theme"

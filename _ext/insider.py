@@ -3,8 +3,7 @@
 * Mermaid ``pin:`` links: a diagram writes ``click N href "pin:envoy/source/x.cc#L10-L20"`` and the
   build turns it into a link at the pinned ref from ``conf.PINS`` (Mermaid bodies are not
   processed by Sphinx roles, so they need this).
-* Mermaid served by the site: copies the npm package's ES module and its chunks into the
-  build's ``_static/mermaid/``.
+  Rendering the diagrams (at build time, no Mermaid JavaScript on the pages) is _ext/diagrams.py.
 * The language switch and ``hreflang`` alternates: each page links to its counterpart in the
   other edition, both in a local build (``_build/html/en`` ↔ ``_build/html/zh_CN``) and on
   Read the Docs (``/en/<version>/`` ↔ ``/zh-cn/<version>/``).
@@ -25,7 +24,6 @@ import html
 import os
 import queue
 import re
-import shutil
 from pathlib import Path
 from urllib.parse import quote
 
@@ -36,7 +34,6 @@ from sphinx.util import logging
 logger = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parent.parent
-MERMAID_DIST = ROOT / "node_modules" / "mermaid" / "dist"
 PIN_LINK = re.compile(r"pin:([a-z]+)/([^\s\"'#]+)(#L\d+(?:-L\d+)?)?")
 UPSTREAM = re.compile(r"https://github\.com/(envoyproxy/envoy|istio/istio|istio/proxy|istio/ztunnel)/(?:blob|tree)/([^/\s\"']+)/")
 
@@ -47,48 +44,40 @@ HREFLANG = {"en": "en", "zh_CN": "zh-Hans"}
 
 
 # -- Mermaid ---------------------------------------------------------------------------------------
-def copy_mermaid(app: Sphinx) -> None:
-    """Put mermaid.esm.min.mjs and its chunk files into the build's _static/mermaid/."""
-    if app.builder.format != "html":
-        return
-    entry = MERMAID_DIST / "mermaid.esm.min.mjs"
-    chunks = MERMAID_DIST / "chunks" / "mermaid.esm.min"
-    if not entry.is_file() or not chunks.is_dir():
-        raise RuntimeError(
-            f"{entry} is missing: the site serves Mermaid itself. Run `npm ci` in {ROOT} "
-            "(`make html` does it for you)."
-        )
-    dest = Path(app.outdir) / "_static" / "mermaid"
-    (dest / "chunks" / "mermaid.esm.min").mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(entry, dest / entry.name)
-    for f in chunks.glob("*.mjs"):  # the source maps are not needed by readers
-        target = dest / "chunks" / "mermaid.esm.min" / f.name
-        if not target.exists() or target.stat().st_size != f.stat().st_size:
-            shutil.copyfile(f, target)
+def resolve_pins(code: str, pins: dict, unknown=None) -> str:
+    """``pin:TREE/PATH#Lx-Ly`` → a link at the pinned ref (also used by tests/check_diagrams.py).
+    ``unknown(match)`` is called for a TREE that has no pin; the text is then left as it is."""
+
+    def replace(m: re.Match) -> str:
+        tree, path, anchor = m.group(1), m.group(2), m.group(3) or ""
+        if tree not in pins:
+            if unknown:
+                unknown(m)
+            return m.group(0)
+        repo, ref = pins[tree]
+        kind = "tree" if path.endswith("/") else "blob"
+        return f"https://github.com/{repo}/{kind}/{ref}/{path.rstrip('/')}{anchor}"
+
+    return PIN_LINK.sub(replace, code)
 
 
 def resolve_pin_links(app: Sphinx, doctree: nodes.document) -> None:
-    """Turn ``pin:TREE/PATH#Lx-Ly`` in Mermaid bodies into links at the pinned ref."""
+    """Turn ``pin:TREE/PATH#Lx-Ly`` in Mermaid bodies into links at the pinned ref.
+
+    Runs at doctree-read before _ext/diagrams.py renders the diagram and computes its cache key."""
     from sphinxcontrib.mermaid import mermaid
 
     pins = app.config.insider_pins
     for node in doctree.findall(mermaid):
         code = node["code"]
-
-        def replace(m: re.Match) -> str:
-            tree, path, anchor = m.group(1), m.group(2), m.group(3) or ""
-            if tree not in pins:
-                source = app.env.doc2path(app.env.docname)
-                logger.warning("Mermaid link %r names no pinned tree (one of %s)", m.group(0),
-                               ", ".join(sorted(pins)), location=(app.env.docname, _line_in(source, m.group(0), node.line)),
-                               type="insider", subtype="pin")
-                return m.group(0)
-            repo, ref = pins[tree]
-            kind = "tree" if path.endswith("/") else "blob"
-            return f"https://github.com/{repo}/{kind}/{ref}/{path.rstrip('/')}{anchor}"
-
-        node["code"] = PIN_LINK.sub(replace, code)
         source = app.env.doc2path(app.env.docname)
+
+        def unknown(m: re.Match) -> None:
+            logger.warning("Mermaid link %r names no pinned tree (one of %s)", m.group(0),
+                           ", ".join(sorted(pins)), location=(app.env.docname, _line_in(source, m.group(0), node.line)),
+                           type="insider", subtype="pin")
+
+        node["code"] = resolve_pins(code, pins, unknown)
         for m in UPSTREAM.finditer(code):
             logger.warning(
                 "Mermaid diagram links upstream code directly (%s...): write pin:TREE/PATH#Lx-Ly so "
@@ -458,7 +447,6 @@ def setup(app: Sphinx) -> dict:
     app.add_config_value("insider_site_url", "", "html")
     app.add_css_file("insider-icons.css")
     app.connect("config-inited", default_baseurl)
-    app.connect("builder-inited", copy_mermaid)
     app.connect("builder-inited", write_icon_css)
     app.connect("doctree-read", resolve_pin_links)
     app.connect("html-page-context", language_links, priority=450)  # before the theme builds its edit link (501)

@@ -148,12 +148,18 @@ def new_context(b, outside: list[str]):
     return ctx
 
 
-MERMAID_STATE = """() => Array.from(document.querySelectorAll('pre.mermaid')).map(p => {
-  const svg = p.querySelector('svg');
-  if (!svg) return 'pending';
-  if (svg.getAttribute('aria-roledescription') === 'error' || /Syntax error/.test(svg.textContent)) return 'error';
-  return 'ok';
+DIAGRAMS = """() => Array.from(document.querySelectorAll('figure .insider-diagram, .insider-diagram')).map(d => {
+  const svg = d.querySelector(':scope > svg');
+  if (!svg) return {svg: false};
+  const label = svg.getAttribute('aria-labelledby');
+  const title = label ? document.getElementById(label) : null;
+  const cap = d.closest('figure') ? d.closest('figure').querySelector('figcaption .caption-text') : null;
+  return {svg: true, error: svg.getAttribute('aria-roledescription') === 'error' || /Syntax error/.test(svg.textContent),
+          links: Array.from(svg.querySelectorAll('a')).map(a => a.getAttribute('href') || a.getAttribute('xlink:href')),
+          name: title ? title.textContent.trim() : '', caption: cap ? cap.textContent.trim() : '',
+          role: svg.getAttribute('role')};
 })"""
+PIN_CLICK = re.compile(r'^\s*click\s+\S+\s+href\s+"pin:', re.M)
 
 
 # The theme's icon script and fonts (replaced by insider-icons.css), and the search index off the search page.
@@ -162,19 +168,13 @@ SEARCH_ONLY_ASSET = re.compile(r"/searchindex\.js$|/searchtools\.js$|/language_d
 
 
 def check_page(visit: PageVisit, rel: str, root: Path, outside: list[str]) -> list[str]:
-    """Load one page and report console errors, failed or outside requests, broken diagrams, copy buttons."""
+    """Load one page and report console errors, failed or outside requests, Mermaid JavaScript,
+    diagrams that are not an SVG named by their caption with one link per ``pin:`` click, copy buttons."""
     problems: list[str] = []
     md = source_of(root, rel)
     where = md.relative_to(root).as_posix() if md else rel
     outside.clear()
     page = visit.open(rel)
-    states: list[str] = []
-    if page.locator("pre.mermaid").count():
-        try:
-            page.wait_for_function(f"() => !({MERMAID_STATE})().includes('pending')", timeout=20000)
-        except Exception:
-            pass
-        states = page.evaluate(MERMAID_STATE)
     # let lazily loaded chunks finish, so that leaving the page aborts nothing in flight
     try:
         page.wait_for_load_state("networkidle", timeout=10000)
@@ -189,13 +189,30 @@ def check_page(visit: PageVisit, rel: str, root: Path, outside: list[str]) -> li
         if UNNEEDED_ASSET.search(path) or (SEARCH_ONLY_ASSET.search(path) and not rel.endswith("/search.html")):
             problems.append(f"{where}:1: ({rel}) loads {path}, which this page does not need (icons come from "
                             "_static/insider-icons.css; the search scripts belong to search.html)")
-    if states:
-        fences = [b for b in blocks(md) if b.lang == "mermaid"] if md else []
-        for i, s in enumerate(states):
-            if s != "ok":
-                line = fences[i].line if i < len(fences) else 1
-                problems.append(f"{where}:{line}: ({rel}) Mermaid diagram {i + 1} "
-                                + ("did not render" if s == "pending" else "is a syntax error (Mermaid drew its error image)"))
+    for url in visit.requests:
+        if "mermaid" in urlsplit(url).path.lower():
+            problems.append(f"{where}:1: ({rel}) the page loads Mermaid JavaScript ({url}): diagrams are rendered when the book is built")
+    if page.locator("pre.mermaid, script[src*=mermaid]").count():
+        problems.append(f"{where}:1: ({rel}) the page has a Mermaid block for the browser to render")
+    states = page.evaluate(DIAGRAMS)
+    fences = [b for b in blocks(md) if b.lang == "mermaid"] if md else []
+    if md and len(states) != len(fences):
+        problems.append(f"{where}:1: ({rel}) {len(fences)} Mermaid diagrams in the source but {len(states)} on the page")
+    for i, s in enumerate(states):
+        line = fences[i].line if i < len(fences) else 1
+        name = f"{where}:{line}: ({rel}) Mermaid diagram {i + 1}"
+        if not s["svg"]:
+            problems.append(f"{name} is not an inline SVG")
+            continue
+        if s["error"]:
+            problems.append(f"{name} is a syntax error (Mermaid drew its error image)")
+        if not s["name"] or (s["caption"] and s["name"] != s["caption"]):
+            problems.append(f"{name} is not named by its caption (<title> + aria-labelledby): {s['name'][:60]!r}")
+        if i < len(fences):
+            clicks = len(PIN_CLICK.findall(fences[i].body))
+            pinned = [h for h in s["links"] if h and h.startswith("https://github.com/")]
+            if clicks != len(pinned):
+                problems.append(f"{name} has {clicks} pin: clicks in the source but {len(pinned)} source links in its SVG")
     code = page.locator("div.highlight pre").count()
     buttons = page.locator("div.highlight button.copybtn").count()
     if code != buttons:

@@ -18,8 +18,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 LANGS = ("en", "zh_CN")
 BUILD = ROOT / "_build" / "test"
-# What a copy of the project needs to build (node_modules is linked, not copied).
-PROJECT_FILES = ["conf.py", "_ext", "_templates", "_static", "book", "locales", "package.json"]
+# What a copy of the project needs to build (node_modules is linked, not copied); diagrams/ is the
+# cache of rendered diagrams.
+PROJECT_FILES = ["conf.py", "_ext", "_templates", "_static", "book", "locales", "package.json", "diagrams"]
 
 
 @dataclass
@@ -35,13 +36,17 @@ class BuildResult:
 
 
 def sphinx_build(project: Path, lang: str, outdir: Path, builder: str = "html",
-                 extra: tuple[str, ...] = ()) -> BuildResult:
+                 extra: tuple[str, ...] = (), env: dict | None = None) -> BuildResult:
+    """One edition. Diagrams come from the committed cache only (INSIDER_DIAGRAMS=cache-only, as on
+    Read the Docs): a diagram whose SVG is missing is a warning; ``env`` can ask for rendering."""
     cmd = [sys.executable, "-m", "sphinx", "-c", str(project), "-b", builder,
            "-d", str(outdir.parent / f".doctrees-{builder}-{lang}"), "-D", f"language={lang}",
            "-W", "--keep-going", "-n", "-q", "-j", "auto", *extra, str(project / "book"), str(outdir)]
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-    env.pop("READTHEDOCS", None)
-    p = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=project)
+    environ = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", INSIDER_DIAGRAMS="cache-only")
+    environ.pop("READTHEDOCS", None)
+    environ.update(env or {})
+    environ = {k: v for k, v in environ.items() if v is not None}
+    p = subprocess.run(cmd, capture_output=True, text=True, env=environ, cwd=project)
     return BuildResult(lang, outdir, p.returncode, p.stdout + p.stderr)
 
 
@@ -92,6 +97,8 @@ def mini_project(tmp_path) -> Path:
         if d.is_dir() and d.name not in keep and not d.name.startswith("_"):
             shutil.rmtree(d)
             shutil.rmtree(dest / "locales" / "zh_CN" / "LC_MESSAGES" / d.name, ignore_errors=True)
+            for lang in LANGS:
+                shutil.rmtree(dest / "diagrams" / lang / d.name, ignore_errors=True)
     index = dest / "book" / "index.md"
     lines = index.read_text(encoding="utf-8").splitlines()
     kept = [l for l in lines if not (l.strip().endswith("/index") and l.strip().split("/")[0] not in keep)]
