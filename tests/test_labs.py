@@ -203,3 +203,35 @@ def test_setup_stops_on_a_wrong_version_or_a_silent_engine(tmp_path, stubs, expe
     p = run_setup_with(tmp_path, stubs)
     assert p.returncode != 0 and expected in p.stderr, p.stdout + p.stderr
     assert "downloading" not in p.stdout
+
+
+# -- labs/kind/env.sh is sourced from the reader's shell: bash, or zsh on macOS ------------------
+
+@pytest.mark.parametrize("shell", ["bash", "zsh"])
+def test_env_sh_works_when_sourced_from_bash_and_zsh(tmp_path, shell):
+    exe = shutil.which(shell)
+    if exe is None:
+        pytest.skip(f"{shell} is not installed")
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    log = tmp_path / "kubectl.log"
+    (bindir / "kubectl").write_text(f'#!/bin/sh\necho "$*" >> {log}\n')
+    (bindir / "kubectl").chmod(0o755)
+    env = {"PATH": f"{bindir}:/usr/bin:/bin", "HOME": str(tmp_path), "LANG": "C"}
+    # From another directory, so that the script must find its own folder.
+    script = f'source {LABS / "kind" / "env.sh"} && printf "%s\\n" "$LAB_DIR" "${{PATH%%:*}}"'
+    p = subprocess.run([exe, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
+    lab_dir, first_path = p.stdout.split()
+    assert lab_dir == str(LABS / "kind")
+    assert first_path == str(LABS / "kind" / ".state" / "bin")
+    assert log.read_text().strip() == "config use-context kind-istio-insider"
+
+
+def test_env_sh_refuses_other_shells_and_being_run(tmp_path):
+    env_sh = str(LABS / "kind" / "env.sh")
+    p = subprocess.run(["bash", env_sh], capture_output=True, text=True)
+    assert p.returncode == 1 and "source it" in p.stderr, p.stderr
+    if shutil.which("dash"):
+        p = subprocess.run(["dash", "-c", f". {env_sh}; echo rc=$?"], capture_output=True, text=True)
+        assert "source this file from bash or zsh" in p.stderr, p.stdout + p.stderr

@@ -21,7 +21,8 @@ KUBECTL_MIN="1.34.0"
 CLUSTER_NAME="${LAB_CLUSTER_NAME:-istio-insider}"
 LAB_NAMESPACE="lab"
 
-LAB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# env.sh sets _LAB_ENV_DIR when it is sourced from zsh, which has no BASH_SOURCE.
+LAB_DIR="${_LAB_ENV_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}"
 STATE_DIR="${LAB_DIR}/.state"
 BIN_DIR="${STATE_DIR}/bin"
 ISTIOCTL="${BIN_DIR}/istioctl"
