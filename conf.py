@@ -39,6 +39,7 @@ extensions = [
     "sphinx.ext.extlinks",
     "sphinxcontrib.mermaid",
     "sphinx_copybutton",
+    "sphinx_sitemap",
     "insider",  # _ext/insider.py: pins, language switch, search fix
     "diagrams",  # _ext/diagrams.py: Mermaid rendered at build time (cached in diagrams/), labels translated
     "offline",  # _ext/offline.py: those diagrams as images in the EPUB and the PDF
@@ -96,8 +97,15 @@ mermaid_output_format = "svg"
 
 # -- HTML ------------------------------------------------------------------------------------------------
 html_theme = "sphinx_book_theme"
-# On Read the Docs, pages carry their canonical URL (and hreflang alternates resolve against it).
+# Pages carry absolute canonical and hreflang links, and each edition a sitemap.xml, built on
+# html_baseurl: on Read the Docs its canonical URL of the edition (READTHEDOCS_CANONICAL_URL, e.g.
+# https://<domain>/zh-cn/latest/); elsewhere _ext/insider.py sets insider_site_url + en/ or zh-cn/ + latest/.
 html_baseurl = os.environ.get("READTHEDOCS_CANONICAL_URL", "")
+insider_site_url = "https://istio-envoy-insider.readthedocs.io/"
+sitemap_url_scheme = "{link}"  # html_baseurl already names the language and the version
+sitemap_locales = [None]  # the pages' own hreflang links name the other edition
+sitemap_excludes = ["search.html", "genindex.html"]
+html_favicon = "_static/favicon.svg"
 html_title = "Istio & Envoy Insider"
 html_last_updated_fmt = None
 html_copy_source = False

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gzip
 import http.server
+import os
 import re
 import shutil
 import socketserver
@@ -29,10 +31,34 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+# What Read the Docs (its CDN) sends gzip-compressed to a browser that accepts it.
+GZIP_SUFFIXES = (".html", ".css", ".js", ".mjs", ".svg", ".json", ".xml", ".txt", ".map")
+
+
+class _GzipHandler(_QuietHandler):
+    """Like Read the Docs: text responses gzip-compressed when the client accepts gzip."""
+
+    def do_GET(self):
+        path = self.translate_path(self.path)
+        if (os.path.isdir(path) or not os.path.isfile(path) or not path.endswith(GZIP_SUFFIXES)
+                or "gzip" not in self.headers.get("Accept-Encoding", "")):
+            return super().do_GET()
+        with open(path, "rb") as f:
+            body = gzip.compress(f.read(), 6)
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(path))
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Vary", "Accept-Encoding")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
 @contextlib.contextmanager
-def serve(directory: Path):
-    """Serve a folder on 127.0.0.1 (a free port) for the duration of the block."""
-    handler = functools.partial(_QuietHandler, directory=str(directory))
+def serve(directory: Path, compress: bool = False):
+    """Serve a folder on 127.0.0.1 (a free port) for the duration of the block; ``compress``
+    gzips text responses as Read the Docs does."""
+    handler = functools.partial(_GzipHandler if compress else _QuietHandler, directory=str(directory))
     socketserver.TCPServer.allow_reuse_address = True
     with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as httpd:
         t = threading.Thread(target=httpd.serve_forever, daemon=True)
@@ -84,7 +110,7 @@ class PageVisit:
         self.context = context
         self.page = None
         self.errors: list[str] = []
-        self.on_request = None  # called with every URL the current page requests
+        self.requests: list[str] = []
 
     def _record(self, page, message: str | None) -> None:
         if message and page is self.page:
@@ -94,12 +120,13 @@ class PageVisit:
         if self.page is not None:
             self.page.close()
         self.errors = []
+        self.requests = []
         page = self.page = self.context.new_page()
+        page.on("request", lambda r: self.requests.append(r.url) if page is self.page else None)
         page.on("console", lambda m: self._record(page, f"console error: {m.text}" if m.type == "error" else None))
         page.on("pageerror", lambda e: self._record(page, f"uncaught exception: {e}"))
         page.on("requestfailed", lambda r: self._record(page, f"failed request: {r.url} ({r.failure})"
                                                         if urlsplit(r.url).hostname in LOCAL_HOSTS else None))
-        page.on("request", lambda r: self.on_request(r.url) if self.on_request and page is self.page else None)
         page.on("response", lambda r: self._record(page, f"HTTP {r.status} for {r.url}" if r.status >= 400 else None))
         page.goto(f"{self.base}/{rel}", wait_until="load")
         return page
@@ -135,6 +162,11 @@ DIAGRAMS = """() => Array.from(document.querySelectorAll('figure .insider-diagra
 PIN_CLICK = re.compile(r'^\s*click\s+\S+\s+href\s+"pin:', re.M)
 
 
+# The theme's icon script and fonts (replaced by insider-icons.css), and the search index off the search page.
+UNNEEDED_ASSET = re.compile(r"/fontawesome\.js$|/webfonts/|\.woff2?$")
+SEARCH_ONLY_ASSET = re.compile(r"/searchindex\.js$|/searchtools\.js$|/language_data\.js$")
+
+
 def check_page(visit: PageVisit, rel: str, root: Path, outside: list[str]) -> list[str]:
     """Load one page and report console errors, failed or outside requests, Mermaid JavaScript,
     diagrams that are not an SVG named by their caption with one link per ``pin:`` click, copy buttons."""
@@ -142,9 +174,8 @@ def check_page(visit: PageVisit, rel: str, root: Path, outside: list[str]) -> li
     md = source_of(root, rel)
     where = md.relative_to(root).as_posix() if md else rel
     outside.clear()
-    requested: list[str] = []
-    visit.on_request = requested.append
     page = visit.open(rel)
+    # let lazily loaded chunks finish, so that leaving the page aborts nothing in flight
     try:
         page.wait_for_load_state("networkidle", timeout=10000)
     except Exception:
@@ -153,7 +184,12 @@ def check_page(visit: PageVisit, rel: str, root: Path, outside: list[str]) -> li
         problems.append(f"{where}:1: ({rel}) {e}")
     for url in outside:
         problems.append(f"{where}:1: ({rel}) request to a host other than the site: {url}")
-    for url in requested:
+    for url in visit.requests:
+        path = urlsplit(url).path
+        if UNNEEDED_ASSET.search(path) or (SEARCH_ONLY_ASSET.search(path) and not rel.endswith("/search.html")):
+            problems.append(f"{where}:1: ({rel}) loads {path}, which this page does not need (icons come from "
+                            "_static/insider-icons.css; the search scripts belong to search.html)")
+    for url in visit.requests:
         if "mermaid" in urlsplit(url).path.lower():
             problems.append(f"{where}:1: ({rel}) the page loads Mermaid JavaScript ({url}): diagrams are rendered when the book is built")
     if page.locator("pre.mermaid, script[src*=mermaid]").count():

@@ -32,6 +32,18 @@ ISTIO_CHECKER = ROOT / "tests" / "istio_schema_check.mjs"
 ISTIO_API = re.compile(r"^[a-z0-9.-]+\.istio\.io/v[0-9a-z]+$")
 # Not Kubernetes API objects: read by kind itself.
 NOT_KUBERNETES = ("kind.x-k8s.io/",)
+# Gateway API objects: not in the Kubernetes schemas; checked by gateway_api_problems().
+GATEWAY_API = "gateway.networking.k8s.io/"
+# The Gateway CRD schema (Gateway API v1.5.1, the version istio/istio 1.30.3's go.mod requires), taken
+# from the CRDs Istio's own tests install at the pin (tests/integration/pilot/testdata/gateway-api-crd.yaml).
+GATEWAY_SCHEMA = ROOT / "tests" / "schemas" / "gateway-api-v1.5.1-gateway-v1.json"
+# What `istioctl waypoint apply` generates at 1.30.3 (istioctl/pkg/waypoint/waypoint.go, makeGateway):
+# class istio-waypoint, one listener "mesh" on 15008 with protocol HBONE, and, with --for, the label
+# istio.io/waypoint-for set to one of the traffic types of pkg/config/constants.
+WAYPOINT_CLASS = "istio-waypoint"
+WAYPOINT_LISTENER = {"name": "mesh", "port": 15008, "protocol": "HBONE"}
+WAYPOINT_FOR_LABEL = "istio.io/waypoint-for"
+WAYPOINT_FOR_VALUES = ("service", "workload", "all", "none")
 
 
 def rel(p: Path) -> str:
@@ -149,7 +161,7 @@ def kubernetes_problems(files: list[Path], version: str) -> list[str]:
             continue
         for d in docs:
             api = str(d.data.get("apiVersion", "")) if isinstance(d.data, dict) else ""
-            if is_istio(d) or api.startswith(NOT_KUBERNETES):
+            if is_istio(d) or api.startswith(NOT_KUBERNETES) or api.startswith(GATEWAY_API):
                 continue
             try:
                 kubernetes_validate.validate(d.data, version, strict=True)
@@ -188,6 +200,59 @@ def istio_problems(docs: list[Doc]) -> list[str]:
     return problems
 
 
+def _unknown_fields(value, schema: dict, pointer: str) -> list[tuple[str, str]]:
+    """(pointer, field) of every field the CRD schema does not declare (CRDs prune them silently)."""
+    out = []
+    if isinstance(value, dict) and "properties" in schema:
+        props = schema["properties"]
+        for k, v in value.items():
+            here = pointer + "/" + str(k).replace("~", "~0").replace("/", "~1")
+            if k not in props:
+                if not schema.get("additionalProperties"):
+                    out.append((here, str(k)))
+            elif k != "metadata" or pointer:
+                out += _unknown_fields(v, props[k], here)
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for i, v in enumerate(value):
+            out += _unknown_fields(v, schema["items"], f"{pointer}/{i}")
+    return out
+
+
+def gateway_api_problems(docs: list[Doc]) -> list[str]:
+    """Gateway API objects: a Gateway validates against the v1.5.1 CRD schema with unknown fields
+    rejected, and a waypoint (class istio-waypoint) has the listener and label istioctl generates."""
+    import jsonschema
+
+    schema = json.loads(GATEWAY_SCHEMA.read_text())["schema"]
+    problems = []
+    for d in docs:
+        if not (isinstance(d.data, dict) and str(d.data.get("apiVersion", "")).startswith(GATEWAY_API)):
+            continue
+        where = f"{rel(d.path)}:{{line}}: {d.where}"
+        if d.data.get("apiVersion") != GATEWAY_API + "v1" or d.data.get("kind") != "Gateway":
+            problems.append(where.format(line=d.line_of("/kind")) + ": only Gateway (gateway.networking.k8s.io/v1) "
+                            "can be checked")
+            continue
+        for err in sorted(jsonschema.Draft7Validator(schema).iter_errors(d.data), key=lambda e: list(e.path)):
+            pointer = "".join(f"/{p}" for p in err.path)
+            problems.append(where.format(line=d.line_of(pointer)) + f": {pointer or '/'}: {err.message} "
+                            "(Gateway API v1.5.1)")
+        for pointer, field in _unknown_fields(d.data, schema, ""):
+            problems.append(where.format(line=d.line_of(pointer)) + f": {pointer}: unknown field \"{field}\" "
+                            "(not in the Gateway schema of Gateway API v1.5.1)")
+        spec = d.data.get("spec") if isinstance(d.data.get("spec"), dict) else {}
+        if spec.get("gatewayClassName") != WAYPOINT_CLASS:
+            continue
+        if WAYPOINT_LISTENER not in (spec.get("listeners") or []):
+            problems.append(where.format(line=d.line_of("/spec/listeners")) + ": a waypoint needs the listener "
+                            f"{WAYPOINT_LISTENER} that istioctl 1.30.3 generates")
+        labels = (d.data.get("metadata") or {}).get("labels") or {}
+        if WAYPOINT_FOR_LABEL in labels and labels[WAYPOINT_FOR_LABEL] not in WAYPOINT_FOR_VALUES:
+            problems.append(where.format(line=d.line_of("/metadata/labels/" + WAYPOINT_FOR_LABEL.replace("/", "~1")))
+                            + f": {WAYPOINT_FOR_LABEL} must be one of {', '.join(WAYPOINT_FOR_VALUES)}")
+    return problems
+
+
 def istio_docs_in(files: list[Path], markdown: list[Path]) -> tuple[list[Doc], list[str]]:
     docs, problems = [], []
     for f in files:
@@ -211,7 +276,7 @@ def main(argv: list[str]) -> int:
         problems += shellcheck_problems(shell_scripts())
         problems += kubernetes_problems(lab_yaml_files(), kubernetes_version())
     docs, bad_yaml = istio_docs_in([] if argv else lab_yaml_files(), pages)
-    problems += bad_yaml + istio_problems(docs)
+    problems += bad_yaml + istio_problems(docs) + gateway_api_problems(docs)
     print("\n".join(problems) if problems else f"ok: {sum(is_istio(d) for d in docs)} Istio resources checked")
     return 1 if problems else 0
 

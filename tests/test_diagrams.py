@@ -131,8 +131,9 @@ def test_changed_translation_of_a_label_needs_a_new_chinese_rendering(mini_proje
         pytest.skip("the ch0 legend's labels are not in the catalog yet")
     entry.msgstr = "另一个工作线程"
     po.save()
-    [problem] = check(mini_project)
-    assert problem.startswith("book/ch0/index.md:") and "the zh_CN rendering" in problem
+    missing, stale = check(mini_project)  # the new rendering is missing, the old one is stale
+    assert missing.startswith("book/ch0/index.md:") and "the zh_CN rendering" in missing
+    assert stale.startswith("diagrams/zh_CN/ch0/index/") and "stale rendering" in stale
 
 
 def test_missing_rendering_is_a_build_warning_at_the_fence(mini_project, tmp_path):

@@ -1,6 +1,9 @@
 """The interception lab of Chapter 4 (labs/interception/) runs on the real kernel and shows the
 four behaviours its page explains: outbound capture with the original destination recovered,
-inbound capture, the proxy UID passing uncaptured, and the localhost exemptions."""
+inbound capture, the proxy UID (and a UID 0 / GID 1337 proxy) passing uncaptured, and the
+localhost exemptions. Its break mode shows a bounded redirect loop. Offline, the rules run.sh
+installs are compared with labs/interception/expected-rules.txt, the pinned istio-iptables golden
+output plus the rules the default flags add."""
 from __future__ import annotations
 
 import os
@@ -14,6 +17,10 @@ from conftest import ROOT
 
 LAB = ROOT / "labs" / "interception"
 RUN = LAB / "run.sh"
+EXPECTED = LAB / "expected-rules.txt"
+ISTIO_PIN = "1.30.3"
+GOLDEN = "tools/istio-iptables/pkg/capture/testdata/inbound-ports-wildcard.golden"
+RUN_GO = "tools/istio-iptables/pkg/capture/run.go"
 
 
 def _missing() -> list[str]:
@@ -101,6 +108,22 @@ def test_c_proxy_uid_passes_uncaptured(lab_run):
 
 
 @pytest.mark.lab
+def test_c_gid_only_proxy(lab_run):
+    """A proxy running as UID 0 with GID 1337 (NET_BIND_SERVICE or TPROXY in the injection
+    template): the GID RETURN keeps its upstream connections uncaptured, but its connection to
+    the pod's own IP is returned by the loopback UID rule and never reaches the inbound port."""
+    out = lab_run[0].stdout
+    assert "RESULT c-gid-only-outbound PASS path=peer:8080" in _block(out, "c-gid-only-outbound")
+    assert "RESULT c-gid-only-to-pod-ip PASS path=app:9080" in _block(out, "c-gid-only-to-pod-ip")
+    counters = dict((rule, int(n)) for n, rule in
+                    re.findall(r"^\[(\d+):\d+\] (-A ISTIO_OUTPUT .*)$", out, re.M))
+    gid = [rule for rule in counters if "--gid-owner 1337" in rule]
+    assert len(gid) == 3, counters
+    # The two GID twins of the UID rules never match; only the plain GID RETURN does.
+    assert [counters[r] for r in gid] == [0, 0, 1], counters
+
+
+@pytest.mark.lab
 def test_d_localhost_exemptions(lab_run):
     out = lab_run[0].stdout
     for label in ("d-app-to-localhost", "d-app-to-own-pod-ip", "d-proxy-uid-to-localhost"):
@@ -128,6 +151,102 @@ def test_without_the_127_0_0_6_rule_the_inbound_path_loops():
         pytest.skip("interception lab needs " + ", ".join(missing))
     p, pid = _run("--without-127.0.0.6-rule")
     assert p.returncode == 0 and "SUMMARY LOOP" in p.stdout, p.stdout + p.stderr
-    m = re.search(r"the proxy accepted (\d+) connections from 127\.0\.0\.6 on 15006", p.stdout)
+    m = re.search(r"the proxy accepted (\d+) connections from 127\.0\.0\.6 on 15006 "
+                  r"before it hit its limit of (\d+)", p.stdout)
     assert m and int(m.group(1)) > 1, p.stdout
+    # The loop is bounded: the proxy stops forwarding at its limit, and the client is told.
+    assert int(m.group(1)) == int(m.group(2)), p.stdout
+    assert "RESULT b-inbound FAIL path=proxy:15006>limit" in p.stdout
+    assert len(p.stdout.splitlines()) < 80, "the break mode printed the whole loop"
     assert not (_ours(pid) & _namespaces())
+
+
+# -- The lab's rules are the pinned istio-iptables output -----------------------------------------
+
+def _expected_rules() -> list[tuple[int, str, str]]:
+    """(line in expected-rules.txt, origin, rule) for every rule the lab must install."""
+    out = []
+    for n, line in enumerate(EXPECTED.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip() and not line.startswith("#"):
+            origin, _, rule = line.partition("\t")
+            assert rule, f"{_rel(EXPECTED)}:{n}: expected ORIGIN<TAB>RULE, got {line!r}"
+            out.append((n, origin, rule))
+    return out
+
+
+def _lab_rules() -> list[tuple[int, str]]:
+    """(line in run.sh, rule) for the -N and -A lines of the RULES here-document of run.sh."""
+    lines = RUN.read_text(encoding="utf-8").splitlines()
+    start = next(i for i, l in enumerate(lines) if l.startswith("RULES=$(cat <<'EOF'"))
+    end = next(i for i in range(start + 1, len(lines)) if lines[i] == "EOF")
+    return [(i + 1, lines[i]) for i in range(start + 1, end) if lines[i].startswith(("-N ", "-A "))]
+
+
+def _rel(path) -> str:
+    return str(path.relative_to(ROOT))
+
+
+def _origin(origin: str) -> str:
+    kind, _, n = origin.partition(":")
+    path = GOLDEN if kind == "golden" else RUN_GO
+    return f"{path} line {n} at Istio {ISTIO_PIN}"
+
+
+def test_lab_rules_match_the_pinned_istio_iptables_golden():
+    """run.sh installs exactly the rules of expected-rules.txt, in order: the pinned golden file of
+    istio-iptables plus the rules the default flags add. Runs offline."""
+    expected, lab = _expected_rules(), _lab_rules()
+    problems = []
+    for (en, origin, want), (ln, got) in zip(expected, lab):
+        if got != want:
+            problems.append(f"{_rel(RUN)}:{ln}: rule {got!r} drifted from {_rel(EXPECTED)}:{en} "
+                            f"{want!r} ({_origin(origin)})")
+    for en, origin, want in expected[len(lab):]:
+        problems.append(f"{_rel(EXPECTED)}:{en}: rule {want!r} ({_origin(origin)}) is missing "
+                        f"from {_rel(RUN)}")
+    for ln, got in lab[len(expected):]:
+        problems.append(f"{_rel(RUN)}:{ln}: rule {got!r} is not in {_rel(EXPECTED)}")
+    assert not problems, "the lab's rules drifted from the pinned istio-iptables output:\n" + \
+        "\n".join(problems)
+
+
+def _istio_mirror():
+    for candidate in (os.environ.get("ISTIO_MIRROR"), "/work/.mirror/istio+istio/repo"):
+        if candidate and os.path.isdir(candidate) and shutil.which("git"):
+            return candidate
+    return None
+
+
+def test_expected_rules_match_the_upstream_files():
+    """When a git mirror of istio/istio is at hand (ISTIO_MIRROR), expected-rules.txt still quotes
+    the golden file and names the lines of run.go that append the other rules."""
+    mirror = _istio_mirror()
+    if mirror is None:
+        pytest.skip("no istio/istio git mirror (set ISTIO_MIRROR to check against upstream)")
+
+    def show(path: str) -> list[str]:
+        p = subprocess.run(["git", "-C", mirror, "show", f"{ISTIO_PIN}:{path}"],
+                           capture_output=True, text=True)
+        if p.returncode:
+            pytest.skip(f"the mirror has no {ISTIO_PIN}:{path}: {p.stderr.strip()}")
+        return p.stdout.splitlines()
+
+    golden, run_go = show(GOLDEN), show(RUN_GO)
+    problems = []
+    for en, origin, rule in _expected_rules():
+        kind, _, n = origin.partition(":")
+        n = int(n)
+        if kind == "golden":
+            if n > len(golden) or golden[n - 1] != rule:
+                problems.append(f"{_rel(EXPECTED)}:{en}: {GOLDEN}:{n} at {ISTIO_PIN} is "
+                                f"{golden[n - 1] if n <= len(golden) else None!r}, not {rule!r}")
+        elif kind == "run.go":
+            line = " ".join(run_go[n - 1:n + 1])  # the call, which may wrap onto the next line
+            target = rule.split(" -j ")[-1].split()[0]
+            want = {"RETURN": '"RETURN"', "ISTIO_REDIRECT": "constants.ISTIOREDIRECT"}.get(target, target)
+            if "ppendRule" not in line or want not in line:
+                problems.append(f"{_rel(EXPECTED)}:{en}: {RUN_GO}:{n} at {ISTIO_PIN} does not append "
+                                f"a rule jumping to {target}: {line.strip()!r}")
+        else:
+            problems.append(f"{_rel(EXPECTED)}:{en}: unknown origin {origin!r}")
+    assert not problems, "\n".join(problems)

@@ -8,7 +8,12 @@ Three checks, each proven by a test that feeds it a broken copy and expects the 
   (``KUBERNETES_VERSION`` in labs/kind/lib.sh);
 * every Istio resource (a YAML document whose apiVersion ends in ``.istio.io/<version>``) under
   labs/ and in the fenced ``yaml`` blocks of book/**/*.md validates against Istio's CRD schemas,
-  with unknown fields rejected.
+  with unknown fields rejected;
+* every Gateway API object under labs/ (the ``ambient`` state's waypoint) validates against the
+  Gateway CRD schema of Gateway API v1.5.1 (the version istio/istio 1.30.3 requires), copied into
+  tests/schemas/ from the CRDs Istio's own tests install at the pin, with unknown fields rejected;
+  a waypoint (class ``istio-waypoint``) must also carry the listener and label values that
+  ``istioctl waypoint apply`` generates at 1.30.3 (istioctl/pkg/waypoint/waypoint.go).
 
 It also runs labs/kind/setup.sh against stub commands to show that it stops, before any download,
 with a message naming the missing tool, the too-old version or the silent container engine.
@@ -37,11 +42,12 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from check_labs import (BOOK, LABS, ROOT, is_istio, istio_docs_in, istio_problems,  # noqa: E402
-                        kubernetes_problems, kubernetes_version, lab_yaml_files, rel, shell_scripts,
-                        shellcheck_problems)
+from check_labs import (BOOK, LABS, ROOT, gateway_api_problems, is_istio, istio_docs_in,  # noqa: E402
+                        istio_problems, kubernetes_problems, kubernetes_version, lab_yaml_files, rel,
+                        shell_scripts, shellcheck_problems, yaml_docs)
 
 
 # -- The checks on the repository -----------------------------------------------------------------
@@ -63,8 +69,43 @@ def test_lab_manifests_are_valid_kubernetes():
 def test_istio_resources_in_labs_and_book_are_valid_for_istio_1_30():
     docs, problems = istio_docs_in(lab_yaml_files(), sorted(BOOK.rglob("*.md")))
     assert any(d.path.is_relative_to(LABS) for d in docs if is_istio(d)), "expected Istio resources under labs/"
-    problems += istio_problems(docs)
+    problems += istio_problems(docs) + gateway_api_problems(docs)
     assert not problems, "invalid Istio resources:\n" + "\n".join(problems)
+
+
+def test_lab_gateway_api_objects_are_valid_for_gateway_api_1_5_1():
+    docs = [d for f in lab_yaml_files() for d in yaml_docs(f, f.read_text(encoding="utf-8"))]
+    gateways = [d for d in docs if isinstance(d.data, dict) and d.data.get("kind") == "Gateway"
+                and str(d.data.get("apiVersion", "")).startswith("gateway.networking.k8s.io/")]
+    assert gateways, "expected the ambient state's waypoint (a Gateway) under labs/"
+    problems = gateway_api_problems(docs)
+    assert not problems, "invalid Gateway API objects:\n" + "\n".join(problems)
+
+
+# The profiles manifests/profiles/ holds at Istio 1.30.3 that the lab can run on.
+LAB_PROFILES = ("default", "ambient")
+
+
+def test_every_lab_state_is_complete():
+    states = sorted(p for p in (LABS / "kind" / "states").iterdir() if p.is_dir())
+    assert {"access-log", "strict-mtls", "ambient"} <= {p.name for p in states}
+    for state in states:
+        assert any(p.suffix == ".yaml" for p in state.iterdir()), f"{rel(state)}: no manifest"
+        profile = state / "istio-profile"
+        if profile.exists():
+            assert profile.read_text().strip() in LAB_PROFILES, f"{rel(profile)}: not one of {LAB_PROFILES}"
+        for hook in ("before.sh", "after.sh"):
+            if (state / hook).exists():
+                assert (state / hook) in shell_scripts(), f"{rel(state / hook)} is not shellchecked"
+    ambient = LABS / "kind" / "states" / "ambient"
+    assert (ambient / "istio-profile").read_text().strip() == "ambient"
+    ns = yaml.safe_load((ambient / "namespace.yaml").read_text())
+    assert ns["metadata"]["labels"]["istio.io/dataplane-mode"] == "ambient"
+    assert "istio-injection" not in ns["metadata"]["labels"]
+    # The state is documented in the lab appendix, with a label the Try it boxes name.
+    appendix = "\n".join(p.read_text() for p in (BOOK / "appendix-lab-env").glob("*.md"))
+    for state in states:
+        assert f"(lab-state-{state.name})=" in appendix, f"no label lab-state-{state.name} in book/appendix-lab-env"
 
 
 def test_lab_images_are_pinned_by_tag():
@@ -123,6 +164,30 @@ def test_istio_check_reports_file_and_line_in_a_manifest(tmp_path):
     problems += istio_problems(docs)
     assert len(problems) == 1, problems
     assert problems[0].startswith(f"{bad}:{line}: PeerAuthentication lab/default: /spec/mtls/mdoe: unknown field"), problems
+
+
+def test_gateway_api_check_reports_file_and_line(tmp_path):
+    src = (LABS / "kind" / "states" / "ambient" / "waypoint.yaml").read_text()
+    assert "      port: 15008\n" in src and "  gatewayClassName: istio-waypoint\n" in src
+    bad = tmp_path / "waypoint.yaml"
+    bad.write_text(src.replace("      port: 15008\n", "      port: 15009\n")
+                   .replace("  gatewayClassName: istio-waypoint\n", "  gatewayClassName: istio-waypoint\n  adresses: []\n")
+                   .replace("istio.io/waypoint-for: service", "istio.io/waypoint-for: services"))
+    lines = bad.read_text().splitlines()
+    problems = gateway_api_problems(yaml_docs(bad, bad.read_text()))
+    assert sorted(problems) == sorted([
+        f"{bad}:{lines.index('  adresses: []') + 1}: Gateway lab/waypoint: /spec/adresses: unknown field \"adresses\" "
+        "(not in the Gateway schema of Gateway API v1.5.1)",
+        f"{bad}:{lines.index('  listeners:') + 1}: Gateway lab/waypoint: a waypoint needs the listener "
+        "{'name': 'mesh', 'port': 15008, 'protocol': 'HBONE'} that istioctl 1.30.3 generates",
+        f"{bad}:{lines.index('    istio.io/waypoint-for: services') + 1}: Gateway lab/waypoint: istio.io/waypoint-for "
+        "must be one of service, workload, all, none",
+    ]), problems
+    # A schema violation (a port out of range) is reported at its line too.
+    bad.write_text(src.replace("      port: 15008\n", "      port: 150080\n"))
+    problems = gateway_api_problems(yaml_docs(bad, bad.read_text()))
+    line = bad.read_text().splitlines().index("      port: 150080") + 1
+    assert any(p.startswith(f"{bad}:{line}: Gateway lab/waypoint: /spec/listeners/0/port: ") for p in problems), problems
 
 
 def test_istio_check_reports_file_and_line_in_a_book_page(tmp_path):
@@ -203,3 +268,35 @@ def test_setup_stops_on_a_wrong_version_or_a_silent_engine(tmp_path, stubs, expe
     p = run_setup_with(tmp_path, stubs)
     assert p.returncode != 0 and expected in p.stderr, p.stdout + p.stderr
     assert "downloading" not in p.stdout
+
+
+# -- labs/kind/env.sh is sourced from the reader's shell: bash, or zsh on macOS ------------------
+
+@pytest.mark.parametrize("shell", ["bash", "zsh"])
+def test_env_sh_works_when_sourced_from_bash_and_zsh(tmp_path, shell):
+    exe = shutil.which(shell)
+    if exe is None:
+        pytest.skip(f"{shell} is not installed")
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    log = tmp_path / "kubectl.log"
+    (bindir / "kubectl").write_text(f'#!/bin/sh\necho "$*" >> {log}\n')
+    (bindir / "kubectl").chmod(0o755)
+    env = {"PATH": f"{bindir}:/usr/bin:/bin", "HOME": str(tmp_path), "LANG": "C"}
+    # From another directory, so that the script must find its own folder.
+    script = f'source {LABS / "kind" / "env.sh"} && printf "%s\\n" "$LAB_DIR" "${{PATH%%:*}}"'
+    p = subprocess.run([exe, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
+    lab_dir, first_path = p.stdout.split()
+    assert lab_dir == str(LABS / "kind")
+    assert first_path == str(LABS / "kind" / ".state" / "bin")
+    assert log.read_text().strip() == "config use-context kind-istio-insider"
+
+
+def test_env_sh_refuses_other_shells_and_being_run(tmp_path):
+    env_sh = str(LABS / "kind" / "env.sh")
+    p = subprocess.run(["bash", env_sh], capture_output=True, text=True)
+    assert p.returncode == 1 and "source it" in p.stderr, p.stderr
+    if shutil.which("dash"):
+        p = subprocess.run(["dash", "-c", f". {env_sh}; echo rc=$?"], capture_output=True, text=True)
+        assert "source this file from bash or zsh" in p.stderr, p.stdout + p.stderr

@@ -8,7 +8,8 @@ configuration.  Three roles:
           (inbound capture), reads SO_ORIGINAL_DST from every accepted socket, forwards the
           request to that original destination and reports what it saw.  Inbound connections
           are forwarded from source 127.0.0.6, as Istio's inbound clusters do.  It also answers
-          on 15021, a port that the rules leave alone (Istio's health port).
+          on 15021, a port that the rules leave alone (Istio's health port).  It forwards at
+          most --max-accepts connections (a redirect loop cannot grow without bound).
   server  a plain TCP server (the "app" in the pod, or the "peer" in the other namespace).
   client  one connection, as a given UID/GID, printing every hop the request went through.
 
@@ -105,7 +106,20 @@ def uid_gid() -> str:
 
 # -- proxy -------------------------------------------------------------------------------------
 
-def proxy_handler(port: int, name: str):
+class AcceptBudget:
+    """How many more connections the proxy may forward, shared by its listeners."""
+
+    def __init__(self, limit: int) -> None:
+        self.left = limit
+        self.lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self.lock:
+            self.left -= 1
+            return self.left >= 0
+
+
+def proxy_handler(port: int, name: str, budget: AcceptBudget):
     def handle(conn: socket.socket) -> str:
         request = read_line(conn)
         peer, local = conn.getpeername(), conn.getsockname()
@@ -114,6 +128,9 @@ def proxy_handler(port: int, name: str):
         print(seen.strip(), flush=True)
         if dst is None or addr(dst)[1] == port:
             return seen + "HOP error no original destination, not forwarding\n"
+        if not budget.take():
+            print(f"LIMIT {name} reached --max-accepts, not forwarding", flush=True)
+            return seen + "HOP limit reached --max-accepts, not forwarding\n"
         up = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         up.settimeout(TIMEOUT)
         if port == 15006:
@@ -134,8 +151,9 @@ def health_handler(conn: socket.socket) -> str:
 
 
 def run_proxy(args) -> None:
-    socks = [(listen(("0.0.0.0", 15001)), proxy_handler(15001, "proxy:15001")),
-             (listen(("0.0.0.0", 15006)), proxy_handler(15006, "proxy:15006")),
+    budget = AcceptBudget(args.max_accepts)
+    socks = [(listen(("0.0.0.0", 15001)), proxy_handler(15001, "proxy:15001", budget)),
+             (listen(("0.0.0.0", 15006)), proxy_handler(15006, "proxy:15006", budget)),
              (listen(("0.0.0.0", 15021)), health_handler)]
     drop_privileges(args.uid, args.gid)
     for lsock, handler in socks:
@@ -175,10 +193,15 @@ def run_client(args) -> int:
         print(f"  client error: {e}")
         reply = ""
     hops = []
-    for line in reply.splitlines():
+    lines = reply.splitlines()
+    for i, line in enumerate(lines):
         _, name, rest = line.split(" ", 2)
         hops.append(name)
-        print(f"  {name:<12} {rest}")
+        # A redirect loop answers with hundreds of hops: show its start and its end.
+        if len(lines) <= 12 or i < 5 or i >= len(lines) - 2:
+            print(f"  {name:<12} {rest}")
+        elif i == 5:
+            print(f"  {'...':<12} {len(lines) - 7} more hop lines")
     # The path is the sequence of distinct hop names, in order.
     path = [h for i, h in enumerate(hops) if i == 0 or hops[i - 1] != h]
     ok = path == args.expect.split(",")
@@ -194,6 +217,9 @@ def main(argv: list[str]) -> int:
         sp = sub.add_parser(role)
         sp.add_argument("--uid", type=int)
         sp.add_argument("--gid", type=int)
+        if role == "proxy":
+            sp.add_argument("--max-accepts", type=int, default=1000,
+                            help="forward at most this many connections (default 1000)")
         if role == "server":
             sp.add_argument("--name", required=True)
             sp.add_argument("--listen", required=True, help="ADDR:PORT")

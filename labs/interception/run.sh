@@ -12,7 +12,8 @@
 # Usage: sudo labs/interception/run.sh
 #        sudo labs/interception/run.sh --without-127.0.0.6-rule
 #   The second form leaves out the rule that exempts the proxy's inbound connections (source
-#   127.0.0.6) and shows the redirect loop that rule prevents.
+#   127.0.0.6) and shows the redirect loop that rule prevents. The loop is bounded: the stand-in
+#   proxy stops forwarding after LOOP_LIMIT accepted connections, so the run ends in seconds.
 # Needs: root, ip (iproute2), iptables-restore/iptables-save (either backend), python3.
 set -euo pipefail
 
@@ -24,6 +25,7 @@ POD_IP=192.0.2.10
 PEER_IP=192.0.2.20
 APP_UID=1000   # any UID other than the proxy's
 PROXY_UID=1337 # -u 1337 in the injection template; the GID defaults to the UID
+LOOP_LIMIT=200 # connections the proxy accepts in the break mode before it stops forwarding
 PIDS=()
 TMP=""
 FAILED=0
@@ -92,10 +94,12 @@ wait_ready() {
 }
 
 # One connection from the app's point of view; prints the path and a RESULT line.
+# probe NS LABEL UID[:GID] TARGET EXPECTED-HOPS (the GID defaults to the UID)
 probe() {
-  local ns=$1 label=$2 uid=$3 target=$4 expect=$5
+  local ns=$1 label=$2 ids=$3 target=$4 expect=$5
+  local uid=${ids%%:*} gid=${ids#*:}
   if ! ip netns exec "$ns" "$PYTHON" "$LAB_PY" client --label "$label" \
-      --uid "$uid" --gid "$uid" --connect "$target" --expect "$expect"; then
+      --uid "$uid" --gid "$gid" --connect "$target" --expect "$expect"; then
     FAILED=1
   fi
   echo
@@ -162,7 +166,11 @@ in_pod iptables-save -t nat | grep -E '^(-A|:ISTIO)'
 echo
 
 echo "== processes"
-start proxy "$POD" proxy --uid "$PROXY_UID" --gid "$PROXY_UID"
+if [[ -n $BREAK_RULE ]]; then
+  start proxy "$POD" proxy --uid "$PROXY_UID" --gid "$PROXY_UID" --max-accepts "$LOOP_LIMIT"
+else
+  start proxy "$POD" proxy --uid "$PROXY_UID" --gid "$PROXY_UID"
+fi
 start app "$POD" server --name app:9080 --listen 0.0.0.0:9080 --uid "$APP_UID" --gid "$APP_UID"
 start peer "$PEER" server --name peer:8080 --listen "$PEER_IP:8080"
 wait_ready proxy app peer
@@ -174,7 +182,7 @@ if [[ -n $BREAK_RULE ]]; then
   echo "== (b) inbound capture, without the 127.0.0.6 exemption"
   probe "$PEER" b-inbound 0 "$POD_IP:9080" proxy:15006,app:9080
   loops=$(grep -c '^HOP proxy:15006 accepted 127\.0\.0\.6:' "$TMP/proxy.log" || true)
-  echo "the proxy accepted $loops connections from 127.0.0.6 on 15006 before the client gave up:"
+  echo "the proxy accepted $loops connections from 127.0.0.6 on 15006 before it hit its limit of $LOOP_LIMIT:"
   grep -m 4 '^HOP proxy:15006' "$TMP/proxy.log"
   echo "..."
   ((loops > 1)) && echo "SUMMARY LOOP" && exit 0
@@ -192,6 +200,9 @@ probe "$PEER" b-inbound-excluded-port 0 "$POD_IP:15021" proxy:15021
 echo "== (c) the proxy's own connections"
 probe "$POD" c-proxy-uid-outbound "$PROXY_UID" "$PEER_IP:8080" peer:8080
 probe "$POD" c-proxy-uid-to-pod-ip "$PROXY_UID" "$POD_IP:9080" proxy:15006,app:9080
+# A proxy that runs as UID 0 with GID 1337 (the template's choice for NET_BIND_SERVICE or TPROXY)
+probe "$POD" c-gid-only-outbound "0:$PROXY_UID" "$PEER_IP:8080" peer:8080
+probe "$POD" c-gid-only-to-pod-ip "0:$PROXY_UID" "$POD_IP:9080" app:9080
 
 echo "== (d) localhost exemptions"
 probe "$POD" d-app-to-localhost "$APP_UID" 127.0.0.1:9080 app:9080

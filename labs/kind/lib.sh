@@ -5,8 +5,12 @@
 
 # Istio: the release the book reads.
 ISTIO_VERSION="1.30.3"
-# The Istio profile the lab installs (manifests/profiles/default.yaml at the pin).
+# The Istio profile the lab installs (manifests/profiles/default.yaml at the pin). The "ambient"
+# lab state switches to manifests/profiles/ambient.yaml (istiod, istio-cni, ztunnel; no ingress gateway).
 ISTIO_PROFILE="default"
+# The Gateway API CRDs a waypoint needs (Istio does not install them): the version that
+# istio/istio 1.30.3 requires in its go.mod (sigs.k8s.io/gateway-api v1.5.1).
+GATEWAY_API_VERSION="1.5.1"
 
 # The kind node image: Kubernetes 1.35.8, as published in the kind v0.33.0 release notes.
 # kind only guarantees an image with the release that built it, hence the digest and KIND_MIN.
@@ -21,7 +25,8 @@ KUBECTL_MIN="1.34.0"
 CLUSTER_NAME="${LAB_CLUSTER_NAME:-istio-insider}"
 LAB_NAMESPACE="lab"
 
-LAB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# env.sh sets _LAB_ENV_DIR when it is sourced from zsh, which has no BASH_SOURCE.
+LAB_DIR="${_LAB_ENV_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}"
 STATE_DIR="${LAB_DIR}/.state"
 BIN_DIR="${STATE_DIR}/bin"
 ISTIOCTL="${BIN_DIR}/istioctl"
@@ -70,4 +75,38 @@ apply_workloads() {
   for d in curl httpbin fortio; do
     kc -n "${LAB_NAMESPACE}" rollout status "deployment/${d}" --timeout=300s
   done
+}
+
+# The Istio profile running in the cluster: "ambient" when the ztunnel DaemonSet exists, else "default".
+installed_profile() {
+  if kc -n istio-system get daemonset ztunnel >/dev/null 2>&1; then
+    printf 'ambient\n'
+  else
+    printf 'default\n'
+  fi
+}
+
+# install_istio PROFILE: install (or switch to) an Istio profile. istioctl install prunes the
+# components the new profile does not have (operator/pkg/install/install.go, prune).
+install_istio() {
+  local profile="${1:-${ISTIO_PROFILE}}"
+  log "installing Istio ${ISTIO_VERSION} with profile ${profile}"
+  ictl install --set "profile=${profile}" -y
+  kc -n istio-system rollout status deployment/istiod --timeout=300s
+  if [ "${profile}" = ambient ]; then
+    kc -n istio-system rollout status daemonset/istio-cni-node --timeout=300s
+    kc -n istio-system rollout status daemonset/ztunnel --timeout=300s
+  fi
+}
+
+# The standard-channel Gateway API CRDs at GATEWAY_API_VERSION, unless the cluster has them.
+install_gateway_api_crds() {
+  if kc get crd gateways.gateway.networking.k8s.io >/dev/null 2>&1; then
+    log "the Gateway API CRDs are installed"
+    return
+  fi
+  local url="https://github.com/kubernetes-sigs/gateway-api/releases/download/v${GATEWAY_API_VERSION}/standard-install.yaml"
+  log "installing the Gateway API CRDs from ${url}"
+  kc apply --server-side -f "${url}"
+  kc wait --for=condition=Established crd/gateways.gateway.networking.k8s.io --timeout=60s
 }

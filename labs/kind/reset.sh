@@ -2,7 +2,9 @@
 # Bring the lab back to its base state without recreating the cluster: remove every Istio
 # configuration object that a "Try it" box may have added (in namespace lab and in istio-system),
 # recreate namespace lab from scratch, and start fresh workload pods.
-# Istio itself (istiod, the ingress gateway, the CRDs) is left as setup.sh installed it.
+# Istio itself (istiod, the ingress gateway, the CRDs) is left as setup.sh installed it, unless the
+# "ambient" lab state switched it to the ambient profile: then the default profile is installed again
+# (istioctl prunes istio-cni and ztunnel). LAB_ISTIO_PROFILE=ambient (set by state.sh) keeps ambient.
 set -euo pipefail
 
 # shellcheck source=SCRIPTDIR/lib.sh
@@ -13,6 +15,11 @@ ISTIO_CONFIG_KINDS="virtualservices.networking.istio.io,destinationrules.network
 
 [ "$(detect_engine)" = podman ] && export KIND_EXPERIMENTAL_PROVIDER=podman
 cluster_exists || die "no kind cluster named ${CLUSTER_NAME}: run labs/kind/setup.sh"
+
+want="${LAB_ISTIO_PROFILE:-${ISTIO_PROFILE}}"
+if [ "$(installed_profile)" != "${want}" ]; then
+  install_istio "${want}"
+fi
 
 log "removing Istio configuration from istio-system"
 kc -n istio-system delete "${ISTIO_CONFIG_KINDS}" --all --ignore-not-found

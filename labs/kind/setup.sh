@@ -131,17 +131,11 @@ create_cluster() {
     die "cluster ${CLUSTER_NAME} runs Kubernetes ${server:-(unknown)}, not ${KUBERNETES_VERSION}: run labs/kind/teardown.sh, then setup.sh again"
 }
 
-install_istio() {
-  log "installing Istio ${ISTIO_VERSION} with profile ${ISTIO_PROFILE}"
-  ictl install --set "profile=${ISTIO_PROFILE}" -y
-  kc -n istio-system rollout status deployment/istiod --timeout=300s
-}
-
 main() {
   check_prerequisites
   install_istioctl
   create_cluster
-  install_istio
+  install_istio "${ISTIO_PROFILE}"
   apply_workloads
   log "the lab is in its base state. For istioctl on your PATH:"
   log "  source labs/kind/env.sh"

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Delete the lab's kind cluster. With --all, also remove the downloaded istioctl (labs/kind/.state).
+# Delete the lab's kind cluster, whatever state it is in (ambient included: istio-cni, ztunnel, the
+# Gateway API CRDs and the waypoint go with the cluster). With --all, also remove the downloaded
+# istioctl (labs/kind/.state).
 set -euo pipefail
 
 # shellcheck source=SCRIPTDIR/lib.sh
