@@ -150,12 +150,13 @@ epub_uid = "IstioEnvoyInsider"
 epub_identifier = epub_uid
 epub_scheme = "uid"
 epub_show_urls = "no"  # source links stay clickable; printing every URL after its link would double the text
-epub_exclude_files = ["search.html", "genindex.html"]
+epub_exclude_files = ["search.html", "genindex.html", "_static/insider-icons.css"]
 latex_engine = "xelatex"
 # The foreword (index.md) is the site's landing page; in the PDF the chapters start at once
 # (toctree_only), since the foreword's catalog would otherwise pull every chapter inside itself.
 latex_documents = [(root_doc, f"{_BASENAME}.tex", project.replace("&", r"\&"), author.replace("&", r"\&"), "manual", True)]
 latex_show_urls = "no"
+latex_use_xindy = False  # the book has no index; makeindex (always present) is enough for Sphinx's stubs
 latex_show_pagerefs = False
 latex_elements = {
     "papersize": "a4paper",
@@ -172,6 +173,9 @@ latex_elements = {
 % Identifiers such as METRICS_LOCALHOST_ACCESS_ONLY may break after an underscore, in text and
 % in inline code (table cells are narrow), rather than run into the margin.
 \AtBeginDocument{\renewcommand{\_}{\texorpdfstring{\textunderscore\allowbreak}{\textunderscore}}}
+% Inline code may also break after "::" and before "(" (Foo::bar(), long method names).
+\renewcommand*\sphinxbreaksafteractivelist{\do\.\do\,\do\;\do\?\do\!\do\/\do\:}
+\renewcommand*\sphinxbreaksbeforeactivelist{\do\(}
 """,
     "fncychap": "",
     "printindex": "",

@@ -152,6 +152,14 @@ def _epub_handlers(app) -> None:
         handlers["epub"] = {**handlers.get("html", {}), "mermaid": (epub_visit_mermaid, None)}
 
 
+def _basic_layout(app, pagename, templatename, context, doctree) -> None:
+    """_templates/layout.html trims the book theme's layout; the EPUB's theme is Sphinx's own, and
+    the web edition's icon stylesheet (icons of the theme's header) is not part of it."""
+    context["insider_basic_layout"] = app.builder.name == "epub"
+    if app.builder.name == "epub" and "css_files" in context:
+        context["css_files"] = [c for c in context["css_files"] if "insider-icons" not in getattr(c, "filename", str(c))]
+
+
 def setup(app) -> dict:
     from sphinxcontrib.mermaid import mermaid
 
@@ -159,4 +167,5 @@ def setup(app) -> dict:
     app.connect("config-inited", _epub_language)
     app.connect("doctree-read", _remember_page)
     app.connect("builder-inited", _epub_handlers)
+    app.connect("html-page-context", _basic_layout)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -98,6 +98,7 @@ def _plain(text: str) -> str:
     text = re.sub(r"\{[a-z-]+\}`([^`<]*?)(?:\s*<[^>]*>)?`", r"\1", text)   # {role}`text <target>`
     text = re.sub(r"[`*]", "", text)
     text = unicodedata.normalize("NFKC", text)
+    text = text.translate(str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "", "\u2014": ""}))
     return re.sub(r"\s+|-", "", text)
 
 

@@ -4,9 +4,11 @@
 #   fonts-noto-cjk  Chinese glyphs in the browser and in the PDF
 #   iptables, iproute2  the interception lab (network namespaces, veth, netfilter rules)
 #   the shellcheck package: the lab scripts' lint
+#   zsh             the lab's env.sh is tested when sourced from zsh too
 # and, for `make pdf` / `make epub` (and the tests that build them):
 #   texlive-xetex texlive-latex-extra texlive-fonts-recommended texlive-lang-chinese latexmk
 #   fonts-freefont-otf   XeLaTeX, xeCJK and the fonts Sphinx's LaTeX uses
+#   librsvg2-bin         rsvg-convert: the diagrams' SVGs as PDF figures
 #   poppler-utils        pdffonts / pdftotext, to check the PDF (embedded fonts, figures)
 #   epubcheck default-jre-headless   the EPUB validator and the Java it runs on
 # Usage: ensure-system-deps.sh [offline]   (with "offline": only what make pdf / make epub need)
@@ -26,10 +28,11 @@ if [ "${1:-}" != offline ]; then
   command -v iptables >/dev/null 2>&1 || need+=(iptables)
   command -v ip >/dev/null 2>&1 || need+=(iproute2)
   command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
+  command -v zsh >/dev/null 2>&1 || need+=(zsh)
 fi
 [ -d /usr/share/fonts/opentype/noto ] && ls /usr/share/fonts/opentype/noto/NotoSansCJK* >/dev/null 2>&1 || need+=(fonts-noto-cjk)
 want texlive-xetex texlive-latex-extra texlive-fonts-recommended texlive-lang-chinese latexmk fonts-freefont-otf \
-  poppler-utils epubcheck default-jre-headless
+  librsvg2-bin poppler-utils epubcheck default-jre-headless
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
