@@ -10,7 +10,7 @@ LANGS      := en zh_CN
 SPHINX     := $(BIN)/sphinx-build -c . -j auto
 
 .DEFAULT_GOAL := help
-.PHONY: help html gettext intl livehtml test bench clean deps lock repin-report repin
+.PHONY: help html epub pdf offline-deps gettext intl livehtml test bench clean deps lock repin-report repin
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/^([^:]+):.*## (.*)/  make \1\t\2/' | expand -t 22
@@ -32,6 +32,27 @@ html: $(addprefix html-,$(LANGS)) ## Build both editions into _build/html/{en,zh
 
 html-%: deps FORCE
 	$(SPHINX) -b html -d $(BUILDDIR)/doctrees/$* -D language=$* $(SPHINXOPTS) book $(BUILDDIR)/html/$*
+
+# Offline editions. The PDF needs XeLaTeX with CJK support; tools/ensure-system-deps.sh installs the
+# Debian packages (as root) or names them.
+offline-deps:
+	@bash tools/ensure-system-deps.sh offline
+
+epub: $(addprefix epub-,$(LANGS)) ## Build the EPUB of both editions into _build/epub/{en,zh_CN}/
+	@ls -1 $(BUILDDIR)/epub/*/*.epub
+
+epub-%: deps offline-deps FORCE
+	$(SPHINX) -b epub -d $(BUILDDIR)/doctrees/epub-$* -D language=$* $(SPHINXOPTS) book $(BUILDDIR)/epub-tree/$*
+	@mkdir -p $(BUILDDIR)/epub/$* && cp $(BUILDDIR)/epub-tree/$*/*.epub $(BUILDDIR)/epub/$*/
+
+pdf: $(addprefix pdf-,$(LANGS)) ## Build the PDF of both editions into _build/pdf/{en,zh_CN}/ (XeLaTeX)
+	@ls -1 $(BUILDDIR)/pdf/*/*.pdf
+
+pdf-%: deps offline-deps FORCE
+	$(SPHINX) -b latex -d $(BUILDDIR)/doctrees/latex-$* -D language=$* $(SPHINXOPTS) book $(BUILDDIR)/latex/$*
+	cd $(BUILDDIR)/latex/$* && latexmk -r latexmkrc -pdfxe -interaction=nonstopmode -halt-on-error -quiet $$(ls *.tex) >/dev/null \
+	  || { tail -40 $(BUILDDIR)/latex/$*/*.log; echo "pdf-$*: XeLaTeX failed; the log is $(BUILDDIR)/latex/$*/"; exit 1; }
+	@mkdir -p $(BUILDDIR)/pdf/$* && cp $(BUILDDIR)/latex/$*/*.pdf $(BUILDDIR)/pdf/$*/
 
 gettext: deps ## Extract messages into _build/gettext (one .pot per page)
 	$(SPHINX) -b gettext -d $(BUILDDIR)/doctrees/gettext $(SPHINXOPTS) book $(BUILDDIR)/gettext

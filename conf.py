@@ -42,6 +42,7 @@ extensions = [
     "sphinx_sitemap",
     "insider",  # _ext/insider.py: pins, language switch, search fix
     "diagrams",  # _ext/diagrams.py: Mermaid rendered at build time (cached in diagrams/), labels translated
+    "offline",  # _ext/offline.py: those diagrams as images in the EPUB and the PDF
 ]
 
 root_doc = "index"
@@ -134,3 +135,49 @@ suppress_warnings = []
 copybutton_exclude = ".linenos, .gp, .go"
 copybutton_prompt_text = r"\$ "
 copybutton_prompt_is_regexp = True
+
+# -- EPUB and PDF (make epub, make pdf) ----------------------------------------------------------------
+# Both editions are built from the same sources; the PDF goes through XeLaTeX so that Chinese text
+# (xeCJK with Noto CJK, Debian's fonts-noto-cjk) and the book's Unicode arrows and symbols typeset.
+_BASENAME = "istio-envoy-insider"
+epub_basename = _BASENAME
+epub_title = project
+epub_author = author
+epub_publisher = author
+epub_copyright = copyright
+# The OPF identifier and the NCX uid must be the same XML name (epubcheck checks it).
+epub_uid = "IstioEnvoyInsider"
+epub_identifier = epub_uid
+epub_scheme = "uid"
+epub_show_urls = "no"  # source links stay clickable; printing every URL after its link would double the text
+epub_exclude_files = ["search.html", "genindex.html", "_static/insider-icons.css"]
+latex_engine = "xelatex"
+# The foreword (index.md) is the site's landing page; in the PDF the chapters start at once
+# (toctree_only), since the foreword's catalog would otherwise pull every chapter inside itself.
+latex_documents = [(root_doc, f"{_BASENAME}.tex", project.replace("&", r"\&"), author.replace("&", r"\&"), "manual", True)]
+latex_show_urls = "no"
+latex_use_xindy = False  # the book has no index; makeindex (always present) is enough for Sphinx's stubs
+latex_show_pagerefs = False
+latex_elements = {
+    "papersize": "a4paper",
+    "pointsize": "10pt",
+    # Long source lines and URLs wrap instead of running off the page.
+    "sphinxsetup": "verbatimwrapslines=true, verbatimforcewraps=true, verbatimmaxunderfull=2, "
+                   "verbatimhintsturnover=true, TitleColor={rgb}{0.1,0.2,0.4}",
+    "preamble": r"""
+\usepackage{xeCJK}
+\setCJKmainfont{Noto Serif CJK SC}
+\setCJKsansfont{Noto Sans CJK SC}
+\setCJKmonofont{Noto Sans Mono CJK SC}
+\usepackage{xurl}
+% Identifiers such as METRICS_LOCALHOST_ACCESS_ONLY may break after an underscore, in text and
+% in inline code (table cells are narrow), rather than run into the margin.
+\AtBeginDocument{\renewcommand{\_}{\texorpdfstring{\textunderscore\allowbreak}{\textunderscore}}}
+% Inline code may also break after "::" and before "(" (Foo::bar(), long method names).
+\renewcommand*\sphinxbreaksafteractivelist{\do\.\do\,\do\;\do\?\do\!\do\/\do\:}
+\renewcommand*\sphinxbreaksbeforeactivelist{\do\(}
+""",
+    "fncychap": "",
+    "printindex": "",
+}
+latex_table_style = ["booktabs", "colorrows"]
