@@ -71,7 +71,7 @@ myst_substitutions = {
     "proxy_pin": PINS["proxy"][1],
     "ztunnel_pin": PINS["ztunnel"][1],
     "envoy_pin": PINS["envoy"][1],
-    "envoy_pin_short": PINS["envoy"][1][:7],
+    "envoy_pin_short": f"`{PINS['envoy'][1][:7]}`",  # Markdown: renders as code
     "envoy_version": ENVOY_VERSION,
 }
 myst_heading_anchors = 3

@@ -103,3 +103,42 @@ def test_generated_example_without_generator_is_named(tmp_path):
     assert generated_blocks_without_generator(tmp_path) == [
         "book/page.md:3: a generated Envoy example must be followed by a `generated-by` note that links the Istio "
         "code which builds it with {istio} (see CONTRIBUTING.md, \"Configuration examples\")"]
+
+
+# A pin substitution ({{ istio_pin }} ...) is replaced in prose only: inside `inline code` MyST keeps
+# it verbatim, so the reader sees the braces. {{ envoy_pin_short }} already renders as code.
+_CODE_SUBSTITUTION = re.compile(r"`[^`\n]*\{\{\s*\w+\s*\}\}[^`\n]*`")
+
+
+def substitutions_in_code(root=ROOT):
+    problems = []
+    files = [*sorted((root / "book").rglob("*.md")), *sorted((root / "locales").rglob("*.po"))]
+    for f in files:
+        for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1):
+            if line.lstrip().startswith(("```", "#")):
+                continue
+            for m in _CODE_SUBSTITUTION.finditer(line):
+                problems.append(f"{f.relative_to(root)}:{n}: {m.group(0)} is inline code, so the substitution "
+                                "is not replaced: write it outside the backticks")
+    return problems
+
+
+def test_pin_substitutions_are_not_inside_inline_code():
+    problems = substitutions_in_code()
+    assert not problems, "\n".join(problems)
+
+
+def test_substitution_inside_inline_code_is_named(tmp_path):
+    page = tmp_path / "book" / "page.md"
+    page.parent.mkdir(parents=True)
+    page.write_text("# A page\n\nEnvoy at `{{ envoy_pin }}`.\n", encoding="utf-8")
+    (tmp_path / "locales").mkdir()
+    assert substitutions_in_code(tmp_path) == [
+        "book/page.md:3: `{{ envoy_pin }}` is inline code, so the substitution is not replaced: "
+        "write it outside the backticks"]
+
+
+def test_no_page_shows_an_unreplaced_substitution(site):
+    shown = [str(p.relative_to(site)) for p in sorted(site.rglob("*.html"))
+             if "_static" not in p.parts and re.search(r"\{\{\s*\w+\s*\}\}", p.read_text(encoding="utf-8"))]
+    assert not shown, f"pages showing {{{{ … }}}} literally: {shown}"
