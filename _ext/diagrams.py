@@ -291,8 +291,25 @@ def postprocess(svg: str, sid: str) -> str:
     return svg.strip() + "\n"
 
 
+_LINKED_NODE = re.compile(r'(<a\b[^>]*>)(<g\b[^>]*\bclass="node[^"]*\bclickable\b[^"]*"[^>]*?)\stitle="([^"]*)"([^>]*>)(.*?</a>)', re.S)
+
+
+def link_tooltips(svg: str) -> str:
+    """A clickable node's tooltip (the third argument of ``click … href``) as an SVG <title>.
+
+    Mermaid writes the tooltip as a ``title`` attribute of the node's <g> and shows it with its own
+    script; no page loads that script, and browsers show hover text only for a <title> element. The
+    <title> goes into a group around the link, not inside it, so the link's text stays the node's
+    label (which is what screen readers announce and what the source-link checks read).
+    """
+    return _LINKED_NODE.sub(lambda m: f"<g><title>{m.group(3)}</title>{m.group(1)}{m.group(2)}{m.group(4)}{m.group(5)}</g>", svg)
+
+
 def inline_svg(svg: str, caption: str, sid: str) -> str:
-    """The cached SVG, named by the caption: <title> + aria-labelledby; role img unless it has links."""
+    """The cached SVG, named by the caption: <title> + aria-labelledby; role img unless it has links.
+
+    Clickable nodes get their tooltip as a <title> (``link_tooltips``)."""
+    svg = link_tooltips(svg)
     has_links = "<a " in svg
     role = "group" if has_links else "img"
     title = f'<title id="{sid}-title">{html.escape(caption, quote=False)}</title>'

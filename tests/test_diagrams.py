@@ -194,3 +194,24 @@ def test_diagram_labels_are_messages_of_the_page(mini_project):
     assert any("missing from" in p and "state of the object" in p and p.startswith("book/ch0/index.md:")
                for p in problems), problems
     assert not any("Class::method()" in p for p in problems)
+
+
+def test_link_tooltip_becomes_an_svg_title():
+    svg = ('<svg><a href="https://x/y#L1-L2"><g class="node default clickable " id="s-flowchart-A-0" '
+           'title="Dispatcher::run">'"<rect/></g></a></svg>")
+    out = diagrams.link_tooltips(svg)
+    assert out == ('<svg><g><title>Dispatcher::run</title><a href="https://x/y#L1-L2"><g class="node default '
+                   'clickable " id="s-flowchart-A-0"><rect/></g></a></g></svg>')
+
+
+def test_every_linked_diagram_node_shows_its_tooltip(site):
+    """Hovering a node that opens the source names the symbol (the tooltip of its ``click`` line)."""
+    import re
+    bare, linked = [], 0
+    for page in sorted((site / "en").rglob("*.html")):
+        for node in re.findall(r'(<g><title>[^<]+</title>)?<a href="[^"]+"[^>]*><g\b[^>]*\bclickable\b', page.read_text()):
+            linked += 1
+            if not node:
+                bare.append(str(page.relative_to(site)))
+    assert linked > 500, f"only {linked} linked diagram nodes found"
+    assert not bare, f"linked diagram nodes without a tooltip in: {sorted(set(bare))[:10]}"
