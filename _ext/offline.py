@@ -6,8 +6,9 @@ without manifest properties that Sphinx does not write, and LaTeX cannot include
 * **EPUB**: the cached SVG is copied into the book's ``_images/`` as ``diagram-<key>.svg`` and
   shown with an ``<img>`` whose ``alt`` is the caption;
 * **PDF**: the cached SVG is converted to PDF with ``rsvg-convert`` (librsvg, Debian's
-  ``librsvg2-bin``; vector output, fonts embedded) into ``_build/diagram-pdf/`` once per key, and
-  included with ``\\sphinxincludegraphics``, which shrinks it to the text block.
+  ``librsvg2-bin``; vector output, fonts embedded), rewritten by ``pdftocairo`` so that its fonts
+  are subset (``_shrink_fonts``), into ``_build/diagram-pdf/`` once per key, and included with
+  ``\\sphinxincludegraphics``, which shrinks it to the text block.
 
 Both read the same cache as the HTML edition (``diagrams/<lang>/<page>/<key>.svg``), so the
 offline editions need no browser; a diagram missing from the cache is the same warning, at its fence.
@@ -120,6 +121,8 @@ def latex_visit_mermaid(translator, node) -> None:
             raise nodes.SkipNode
         cache.mkdir(parents=True, exist_ok=True)
         p = subprocess.run([tool, "-f", "pdf", "-o", str(pdf), str(svg)], capture_output=True, text=True)
+        if p.returncode == 0:
+            _shrink_fonts(pdf)
         if p.returncode != 0:
             pdf.unlink(missing_ok=True)
             logger.warning("rsvg-convert could not convert %s: %s", svg.name, p.stderr.strip()[:300],
@@ -129,6 +132,24 @@ def latex_visit_mermaid(translator, node) -> None:
     shutil.copyfile(pdf, Path(translator.builder.outdir) / pdf.name)
     translator.body.append("\n\\begin{center}\\sphinxincludegraphics{{diagram-%s}.pdf}\\end{center}\n" % key)
     raise nodes.SkipNode
+
+
+def _shrink_fonts(pdf: Path) -> None:
+    """Rewrite a figure with ``pdftocairo`` (poppler-utils), which subsets its fonts again.
+
+    cairo (inside rsvg-convert) embeds about 900 KB of Noto Sans CJK in every Chinese diagram,
+    which made the Chinese PDF weigh 92 MB; rewritten, a figure keeps only the glyphs it uses
+    (about 15 KB), with its text still extractable. Without pdftocairo the figure stays as it is.
+    """
+    tool = shutil.which("pdftocairo")
+    if not tool:
+        return
+    small = pdf.with_name(pdf.stem + ".small.pdf")
+    p = subprocess.run([tool, "-pdf", str(pdf), str(small)], capture_output=True, text=True)
+    if p.returncode == 0 and small.exists() and small.stat().st_size < pdf.stat().st_size:
+        small.replace(pdf)
+    else:
+        small.unlink(missing_ok=True)
 
 
 def _remember_page(app, doctree) -> None:

@@ -121,6 +121,42 @@ def test_epub_passes_epubcheck(offline, lang):
     assert p.returncode == 0 and not problems, f"epubcheck on the {lang} EPUB:\n" + "\n".join(problems or [p.stdout[-3000:]])
 
 
+# A download a reader would think twice about: the Chinese PDF once weighed 92 MB because every
+# diagram figure carried ~900 KB of Noto Sans CJK (offline._shrink_fonts subsets them again).
+PDF_BUDGET_MB = 25
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_pdf_stays_a_reasonable_download(offline, lang):
+    o = offline[lang]
+    assert o.pdf
+    size = o.pdf.stat().st_size / 2**20
+    figures = sorted((OFFLINE / "latex" / lang).glob("diagram-*.pdf"), key=lambda f: -f.stat().st_size)
+    biggest = ", ".join(f"{f.name} {f.stat().st_size // 1024} KiB" for f in figures[:3])
+    assert size <= PDF_BUDGET_MB, f"the {lang} PDF weighs {size:.1f} MiB (budget {PDF_BUDGET_MB}); biggest figures: {biggest}"
+
+
+def test_read_the_docs_copies_one_file_into_each_download_folder(offline):
+    """Read the Docs offers a download only when its folder holds exactly one file: each `cp` of
+    .readthedocs.yaml must match exactly one file of the folder our build writes."""
+    import yaml
+
+    jobs = yaml.safe_load((ROOT / ".readthedocs.yaml").read_text(encoding="utf-8"))["build"]["jobs"]["build"]
+    problems = []
+    for fmt, folder in (("epub", "epub"), ("pdf", "latex")):
+        copies = [m for cmd in jobs[fmt] for m in re.finditer(r"\bcp\s+(\S+)\s+\$READTHEDOCS_OUTPUT/" + fmt + r"/", cmd)]
+        if len(copies) != 1:
+            problems.append(f".readthedocs.yaml: the {fmt} job must copy one file into $READTHEDOCS_OUTPUT/{fmt}/")
+            continue
+        pattern = copies[0].group(1).removeprefix(f"_build/{folder}/")
+        for lang in LANGS:
+            found = sorted((OFFLINE / folder / lang).glob(pattern))
+            if len(found) != 1:
+                problems.append(f".readthedocs.yaml: `cp {copies[0].group(1)}` matches {len(found)} files "
+                                f"of the {lang} {fmt} build: {[f.name for f in found[:5]]}")
+    assert not problems, "\n".join(problems)
+
+
 # -- diagrams --------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("lang", LANGS)
 def test_every_diagram_is_an_image_in_the_pdf_with_its_caption(offline, lang):
