@@ -86,6 +86,16 @@ def svg_for_epub(svg: str) -> str:
     return _TAG.sub(tag, svg)
 
 
+# Mermaid writes a label as one <tspan> per word, each after the first starting with its space; a
+# browser keeps those spaces, librsvg (SVG 1.1 xml:space="default") strips them and the PDF shows
+# "workerthread". Preserving whitespace in every <text> keeps the words apart.
+_TEXT_OPEN = re.compile(r"<text(?![^<>]*xml:space)(?=[\s>])")
+
+
+def svg_for_rsvg(svg: str) -> str:
+    return _TEXT_OPEN.sub('<text xml:space="preserve"', svg)
+
+
 def epub_visit_mermaid(translator, node) -> None:
     from html import escape
 
@@ -120,7 +130,8 @@ def latex_visit_mermaid(translator, node) -> None:
                            type="insider", subtype="diagram")
             raise nodes.SkipNode
         cache.mkdir(parents=True, exist_ok=True)
-        p = subprocess.run([tool, "-f", "pdf", "-o", str(pdf), str(svg)], capture_output=True, text=True)
+        p = subprocess.run([tool, "-f", "pdf", "-o", str(pdf)], input=svg_for_rsvg(svg.read_text(encoding="utf-8")),
+                           capture_output=True, text=True)
         if p.returncode == 0:
             _shrink_fonts(pdf)
         if p.returncode != 0:

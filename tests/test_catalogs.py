@@ -78,8 +78,8 @@ def test_page_without_catalog_fails(mini_project):
 
 def test_translation_with_a_different_link_target_fails(mini_project):
     po = polib.pofile(str(_po(mini_project)))
-    e = next(e for e in po if "connection_impl.cc#L719-L760" in e.msgid)
-    e.msgstr = e.msgstr.replace("connection_impl.cc#L719-L760", "connection_impl.cc#L700-L760")
+    e = next(e for e in po if "connection_impl.cc#L719-L801" in e.msgid)
+    e.msgstr = e.msgstr.replace("connection_impl.cc#L719-L801", "connection_impl.cc#L700-L801")
     po.save()
     linenum = polib.pofile(str(_po(mini_project))).find(e.msgid).linenum
     [problem] = check(mini_project)
