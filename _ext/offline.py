@@ -92,6 +92,11 @@ def svg_for_epub(svg: str) -> str:
 _TEXT_OPEN = re.compile(r"<text(?![^<>]*xml:space)(?=[\s>])")
 
 
+# The figures are cached by diagram key; a change to how they are made (svg_for_rsvg, _shrink_fonts)
+# must change this, or a local build keeps using the figures made the old way.
+PDF_PIPELINE = "v2"
+
+
 def svg_for_rsvg(svg: str) -> str:
     return _TEXT_OPEN.sub('<text xml:space="preserve"', svg)
 
@@ -119,7 +124,7 @@ def latex_visit_mermaid(translator, node) -> None:
         raise nodes.SkipNode
     key = node["insider_key"]
     lang = translator.builder.config.language or "en"
-    cache = Path(translator.builder.outdir).parent.parent / "diagram-pdf" / lang
+    cache = Path(translator.builder.outdir).parent.parent / "diagram-pdf" / PDF_PIPELINE / lang
     pdf = cache / f"diagram-{key}.pdf"
     if not pdf.exists():
         tool = shutil.which("rsvg-convert")

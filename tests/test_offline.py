@@ -157,6 +157,28 @@ def test_read_the_docs_copies_one_file_into_each_download_folder(offline):
     assert not problems, "\n".join(problems)
 
 
+def test_pdf_diagrams_keep_the_spaces_between_words(offline):
+    """librsvg once dropped the space before every word of a Mermaid label ("oneworkerthread")."""
+    o = offline["en"]
+    assert o.pdf
+    sys.path.insert(0, str(ROOT / "_ext"))
+    import diagrams
+    text = re.sub(r"\s+", " ", subprocess.run(["pdftotext", "-enc", "UTF-8", str(o.pdf), "-"],
+                                               capture_output=True, text=True).stdout)
+    wanted, missing = 0, []
+    for b in blocks(ROOT / "book" / "ch0" / "index.md"):
+        if b.lang != "mermaid":
+            continue
+        code = "\n".join(l for l in b.body.splitlines() if not l.startswith(":"))
+        for label, _ in diagrams.messages(code):
+            if " " in label and "<" not in label and len(label) < 40:
+                wanted += 1
+                if label not in text:
+                    missing.append(label)
+    assert wanted >= 5, f"only {wanted} multi-word labels found in ch0's diagrams"
+    assert not missing, f"diagram labels not found with their spaces in the en PDF: {missing[:8]}"
+
+
 # -- diagrams --------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("lang", LANGS)
 def test_every_diagram_is_an_image_in_the_pdf_with_its_caption(offline, lang):
