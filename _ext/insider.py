@@ -441,12 +441,55 @@ def register_chinese_search(app: Sphinx) -> None:
     app.add_search_language(SearchChineseWithItsStemmer)
 
 
+# sphinx-book-theme asks for "Repository", "Suggest edit", "Open issue"… but its zh_CN catalog has
+# only lowercase ids for them, so the Chinese edition showed those buttons in English. These are
+# added as a catalog of the theme's domain ahead of the theme's own (registered at config-inited,
+# before the builder loads the theme); anything not here still comes from the theme.
+THEME_MESSAGES = {
+    "zh_CN": {
+        "Repository": "仓库",
+        "Source repository": "源码仓库",
+        "Source repositories": "源码仓库",
+        "Open issue": "提交问题",
+        "Open an issue": "提交问题",
+        "Suggest edit": "建议修改",
+        "Edit this page": "编辑此页",
+        "Download this page": "下载此页",
+        "Download source file": "下载源文件",
+        "Print to PDF": "打印为 PDF",
+        "Fullscreen mode": "全屏模式",
+        "Show source": "查看源文件",
+        "Search": "搜索",
+    },
+}
+
+
+def add_theme_messages(app: Sphinx, config) -> None:
+    """Compile THEME_MESSAGES for this edition's language and register them for the theme's domain."""
+    messages = THEME_MESSAGES.get(config.language or "")
+    if not messages:
+        return
+    from babel.messages.catalog import Catalog
+    from babel.messages.mofile import write_mo
+
+    catalog = Catalog(locale=config.language, domain="booktheme")
+    for msgid, msgstr in messages.items():
+        catalog.add(msgid, msgstr)
+    base = Path(app.doctreedir) / "insider-locale"
+    mo = base / config.language / "LC_MESSAGES" / "booktheme.mo"
+    mo.parent.mkdir(parents=True, exist_ok=True)
+    with open(mo, "wb") as f:
+        write_mo(f, catalog)
+    app.add_message_catalog("booktheme", str(base))
+
+
 def setup(app: Sphinx) -> dict:
     app.add_config_value("insider_pins", {}, "env")
     app.add_config_value("insider_languages", {}, "html")
     app.add_config_value("insider_site_url", "", "html")
     app.add_css_file("insider-icons.css")
     app.connect("config-inited", default_baseurl)
+    app.connect("config-inited", add_theme_messages)
     app.connect("builder-inited", write_icon_css)
     app.connect("doctree-read", resolve_pin_links)
     app.connect("html-page-context", language_links, priority=450)  # before the theme builds its edit link (501)

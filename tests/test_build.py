@@ -16,3 +16,13 @@ def test_root_page_leads_to_both_editions(site):
     for lang in LANGS:
         assert f'href="{lang}/index.html"' in root
         assert (site / lang / "index.html").is_file()
+
+
+def test_chinese_edition_buttons_speak_chinese(site):
+    """The theme's zh_CN catalog lacks the capitalised ids its buttons ask for; _ext/insider.py adds them."""
+    import re
+    page = (site / "zh_CN" / "ch0" / "index.html").read_text(encoding="utf-8")
+    english = [w for w in ("Repository", "Suggest edit", "Open issue", "Download this page", "Print to PDF")
+               if re.search(rf">\s*{w}\s*<|\"{w}\"", page)]
+    assert not english, f"English theme labels on a Chinese page: {english}"
+    assert "建议修改" in page and "提交问题" in page
