@@ -31,7 +31,7 @@ SEARCHES = [
     ("en", "diffable", "ch0/index.html"),
     ("en", "netfilter", "index.html"),
     ("zh_CN", "源码导航图", "ch0/index.html"),
-    ("zh_CN", "锁定版本", "ch0/index.html"),
+    ("zh_CN", "固定版本", "ch0/index.html"),
     ("en", "ConnectionImpl", "ch2-envoy/connection-lifecycle.html"),
     ("zh_CN", "连接池", "ch2-envoy/connection-lifecycle.html"),
     ("zh_CN", "原始目标地址", "ch4-istio-data-plane/packet-walk.html"),
